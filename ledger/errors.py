@@ -18,6 +18,7 @@ __all__ = [
     "LedgerError",
     "MalformedError",
     "NotFoundError",
+    "TooLargeError",
     "UnavailableError",
     "VerificationError",
 ]
@@ -33,6 +34,10 @@ class InvalidDataError(LedgerError):
 
 class MalformedError(InvalidDataError, ValueError):
     """Input that does not parse or breaks a format rule; raised before any cryptography runs."""
+
+
+class TooLargeError(MalformedError):
+    """Input over a documented size limit; rejected before it is parsed further."""
 
 
 class VerificationError(InvalidDataError):

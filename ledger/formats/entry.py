@@ -30,7 +30,7 @@ from typing import Any
 import rfc8785
 
 from ledger.crypto.actor_keys import ActorKey
-from ledger.errors import MalformedError
+from ledger.errors import MalformedError, TooLargeError
 
 __all__ = [
     "ENTRY_VERSION",
@@ -183,7 +183,7 @@ def _check_shape(entry: Entry) -> None:
 
 def _check_size(data: bytes, max_size: int) -> None:
     if len(data) > max_size:
-        raise MalformedError(f"entry too large: {len(data)} bytes, the limit is {max_size}")
+        raise TooLargeError(f"entry too large: {len(data)} bytes, the limit is {max_size}")
 
 
 def _canonical(obj: Any) -> bytes:

@@ -1,0 +1,72 @@
+"""API bearer tokens: 256-bit random, shown once to whoever creates them, stored as SHA-256.
+
+A plain hash is the right tool here (not a password hash): the token has full entropy, so
+there is nothing to brute-force, and lookups stay one indexed read.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import UTC, datetime
+
+from sqlalchemy import Engine, insert, select, update
+
+from ledger.errors import MalformedError, NotFoundError
+from ledger.formats.entry import format_time
+from ledger.store.database import WRITE
+from ledger.store.models import ApiToken
+
+__all__ = ["ROLES", "create_token", "revoke_token", "token_role"]
+
+ROLES = ("operator", "officer", "supervisor", "auditor")
+_PREFIX = "clt_"
+
+
+def _digest(token: str) -> bytes:
+    return hashlib.sha256(token.encode()).digest()
+
+
+def create_token(engine: Engine, role: str, label: str) -> str:
+    """A new token for ``role``; the caller must hand it over — it cannot be read back."""
+    if role not in ROLES:
+        raise MalformedError(f"unknown role {role!r}; roles are {', '.join(ROLES)}")
+    token = _PREFIX + secrets.token_urlsafe(32)
+    with engine.connect() as conn:
+        conn.execution_options(**WRITE)
+        with conn.begin():
+            conn.execute(
+                insert(ApiToken).values(
+                    token_hash=_digest(token),
+                    role=role,
+                    label=label[:200],
+                    created_at=format_time(datetime.now(UTC)),
+                )
+            )
+    return token
+
+
+def token_role(engine: Engine, token: str) -> str | None:
+    """The role of a live token, or None for an unknown or revoked one."""
+    if not token.startswith(_PREFIX) or len(token) > 100:
+        return None
+    with engine.connect() as conn:
+        row = conn.execute(
+            select(ApiToken.role, ApiToken.revoked_at).where(ApiToken.token_hash == _digest(token))
+        ).first()
+    if row is None or row[1] is not None:
+        return None
+    return row[0]
+
+
+def revoke_token(engine: Engine, token: str) -> None:
+    with engine.connect() as conn:
+        conn.execution_options(**WRITE)
+        with conn.begin():
+            done = conn.execute(
+                update(ApiToken)
+                .where(ApiToken.token_hash == _digest(token), ApiToken.revoked_at.is_(None))
+                .values(revoked_at=format_time(datetime.now(UTC)))
+            )
+    if done.rowcount == 0:
+        raise NotFoundError("no live token like that")
