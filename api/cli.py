@@ -308,3 +308,7 @@ def main() -> None:
     except LedgerError as exc:
         err.print(f"[bold red]error:[/] {exc}", highlight=False)
         sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
