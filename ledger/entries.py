@@ -26,11 +26,13 @@ from ledger.formats.entry import Entry, parse_entry
 
 __all__ = [
     "ActorDirectory",
+    "ActorGrant",
     "ActorInfo",
     "EntryType",
     "KeyAddedBody",
     "NoteBody",
     "admit",
+    "ed25519_public_key",
     "entry_type",
     "register",
     "type_allowed",
@@ -46,6 +48,25 @@ class StrictBody(BaseModel):
     """Base of every body schema: unknown fields and coercions are errors."""
 
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    def admitted_actor(self) -> ActorGrant | None:
+        """The actor key this entry admits to the log, if any (see ``trust.key_added``)."""
+        return None
+
+    def required_actor_name(self) -> str | None:
+        """The name the writing actor must have been admitted under, if the type needs one
+        (a state root may certify only its own state's consulates)."""
+        return None
+
+
+@dataclass(frozen=True)
+class ActorGrant:
+    """An actor key admitted by an entry, and the entry types it may write from then on."""
+
+    key_id: str
+    public_key: bytes
+    name: str
+    types: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -92,15 +113,27 @@ class KeyAddedBody(StrictBody):
     types: Annotated[list[TypePattern], Field(min_length=1, max_length=64)]
 
     def public_key_bytes(self) -> bytes:
-        try:
-            raw = base64.b64decode(self.public_key, validate=True)
-        except binascii.Error:
-            raise MalformedError("malformed trust.key_added: public_key is not base64") from None
-        if len(raw) != 32:
-            raise MalformedError("malformed trust.key_added: public_key must be 32 bytes")
-        if actor_key_id(raw) != self.key_id:
-            raise MalformedError("malformed trust.key_added: key_id does not match public_key")
-        return raw
+        return ed25519_public_key(self.public_key, self.key_id, "trust.key_added")
+
+    def admitted_actor(self) -> ActorGrant:
+        return ActorGrant(self.key_id, self.public_key_bytes(), self.name, tuple(self.types))
+
+
+def ed25519_public_key(text: str, key_id: str, where: str) -> bytes:
+    """Decode a base64 Ed25519 public key and check that ``key_id`` names it."""
+    try:
+        raw = base64.b64decode(text, validate=True)
+    except binascii.Error:
+        raise _BodyError(f"malformed {where}: public key is not base64") from None
+    if len(raw) != 32:
+        raise _BodyError(f"malformed {where}: public key must be 32 bytes")
+    if actor_key_id(raw) != key_id:
+        raise _BodyError(f"malformed {where}: key id does not match the public key")
+    return raw
+
+
+class _BodyError(MalformedError, ValueError):
+    """Raised inside body validation; pydantic reports it like any field error."""
 
 
 class NoteBody(StrictBody):
@@ -123,10 +156,13 @@ class ActorInfo:
     key_id: str
     public_key: bytes
     types: tuple[str, ...]
+    name: str = ""
 
     @classmethod
-    def from_types_json(cls, key_id: str, public_key: bytes, types_json: str) -> ActorInfo:
-        return cls(key_id, public_key, tuple(json.loads(types_json)))
+    def from_types_json(
+        cls, key_id: str, public_key: bytes, types_json: str, name: str = ""
+    ) -> ActorInfo:
+        return cls(key_id, public_key, tuple(json.loads(types_json)), name)
 
 
 class ActorDirectory(Protocol):
@@ -152,7 +188,8 @@ def validate_body(entry: Entry) -> StrictBody:
         return kind.body.model_validate(entry.body)
     except ValidationError as exc:
         problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']) or 'body'}: {err['msg']}"
+            f"{'.'.join(str(p) for p in err['loc']) or 'body'}: "
+            + err["msg"].removeprefix("Value error, ")
             for err in exc.errors()
         )
         raise MalformedError(f"malformed {entry.type} body: {problems}") from None
@@ -191,6 +228,9 @@ def admit(
     verify_actor_signature(actor.public_key, entry.signed_bytes(), entry.sig)
     if not type_allowed(actor.types, entry.type):
         raise ForbiddenError(f"actor {entry.actor} may not write {entry.type} entries")
+    required = body.required_actor_name()
+    if required is not None and actor.name != required:
+        raise ForbiddenError(f"only the {required} may write this {entry.type} entry")
     moment = datetime.strptime(entry.time, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
     current = now or datetime.now(UTC)
     if moment > current + max_future:
@@ -198,3 +238,8 @@ def admit(
     if moment < current - max_past:
         raise MalformedError(f"entry time {entry.time} is too old to be accepted")
     return Admitted(entry, entry.encode(), body)
+
+
+# The identity and credential types register themselves on import; importing them here makes
+# the registry complete wherever entries are admitted or replayed.
+from ledger import identity_types as _identity_types  # noqa: E402, F401

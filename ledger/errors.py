@@ -14,6 +14,7 @@ from __future__ import annotations
 __all__ = [
     "ConflictError",
     "ForbiddenError",
+    "GoneError",
     "InvalidDataError",
     "LedgerError",
     "MalformedError",
@@ -46,6 +47,10 @@ class VerificationError(InvalidDataError):
 
 class NotFoundError(LedgerError):
     """The thing asked for does not exist (yet)."""
+
+
+class GoneError(NotFoundError):
+    """The thing existed but is gone for good (e.g. erased personal data)."""
 
 
 class ForbiddenError(LedgerError):

@@ -31,21 +31,27 @@ class EntryReplayer:
             if entry.encode() != data:
                 return "not in canonical form"
             body = validate_body(entry)
+            grant = body.admitted_actor()
             actor = self._actors.get(entry.actor)
             if actor is None and index == 0 and isinstance(body, KeyAddedBody):
                 if body.key_id != entry.actor:
                     return "the first entry must add the key that signs it"
-                actor = ActorInfo(body.key_id, body.public_key_bytes(), tuple(body.types))
+                actor = ActorInfo(
+                    body.key_id, body.public_key_bytes(), tuple(body.types), body.name
+                )
             if actor is None:
                 return f"actor {entry.actor} was never admitted"
             verify_actor_signature(actor.public_key, entry.signed_bytes(), entry.sig)
             if not type_allowed(actor.types, entry.type):
                 return f"actor {entry.actor} may not write {entry.type}"
-            if isinstance(body, KeyAddedBody):
-                if body.key_id in self._actors:
-                    return f"actor key {body.key_id} added twice"
-                self._actors[body.key_id] = ActorInfo(
-                    body.key_id, body.public_key_bytes(), tuple(body.types)
+            required = body.required_actor_name()
+            if required is not None and actor.name != required:
+                return f"only the {required} may write this {entry.type} entry"
+            if grant is not None:
+                if grant.key_id in self._actors:
+                    return f"actor key {grant.key_id} added twice"
+                self._actors[grant.key_id] = ActorInfo(
+                    grant.key_id, grant.public_key, grant.types, grant.name
                 )
         except InvalidDataError as exc:
             return str(exc)

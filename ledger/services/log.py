@@ -98,7 +98,7 @@ class LogService:
             "name": "log operator",
             "types": list(OPERATOR_TYPES),
         }
-        genesis = ActorInfo(operator.key_id, operator.public_key, OPERATOR_TYPES)
+        genesis = ActorInfo(operator.key_id, operator.public_key, OPERATOR_TYPES, "log operator")
         entry = sign_entry("trust.key_added", body, operator)
         item = admit(entry.encode(), self, extra_actor=genesis)
         with contextlib.suppress(ConflictError):  # another process bootstrapped it first

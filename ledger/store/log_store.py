@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from sqlalchemy import Connection, Engine, func, insert, select, tuple_, update
 
 from ledger import merkle
-from ledger.entries import ActorInfo, Admitted, KeyAddedBody
+from ledger.entries import ActorInfo, Admitted
 from ledger.errors import ConflictError, LedgerError, MalformedError, NotFoundError
 from ledger.formats.entry import format_time
 from ledger.store.database import WRITE, is_sqlite
@@ -125,18 +125,19 @@ class LogStore:
             if leaf in placed:
                 outcomes.append(Integrated(placed[leaf], leaf, 0, duplicate=True))
                 continue
-            if isinstance(item.body, KeyAddedBody):
-                problem = new_keys.get(item.body.key_id)
+            grant = item.body.admitted_actor()
+            if grant is not None:
+                problem = new_keys.get(grant.key_id)
                 if problem is not None:
                     outcomes.append(ConflictError(problem))
                     continue
-                new_keys[item.body.key_id] = f"actor key {item.body.key_id} is already in the log"
+                new_keys[grant.key_id] = f"actor key {grant.key_id} is already in the log"
                 key_rows.append(
                     {
-                        "key_id": item.body.key_id,
-                        "public_key": item.body.public_key_bytes(),
-                        "name": item.body.name,
-                        "types": json.dumps(list(item.body.types)),
+                        "key_id": grant.key_id,
+                        "public_key": grant.public_key,
+                        "name": grant.name,
+                        "types": json.dumps(list(grant.types)),
                         "added_at": edge.size,
                     }
                 )
@@ -192,7 +193,8 @@ class LogStore:
         return merkle.CompactRange(size, [found[node] for node in ids])
 
     def _new_keys(self, conn: Connection, batch: Sequence[Admitted]) -> dict[str, str]:
-        wanted = {item.body.key_id for item in batch if isinstance(item.body, KeyAddedBody)}
+        grants = (item.body.admitted_actor() for item in batch)
+        wanted = {grant.key_id for grant in grants if grant is not None}
         if not wanted:
             return {}
         rows = conn.execute(select(ActorKeyRow.key_id).where(ActorKeyRow.key_id.in_(wanted)))
@@ -309,11 +311,13 @@ class LogStore:
         """The actor key with this id, if a ``trust.key_added`` entry admitted it."""
         with self._engine.connect() as conn:
             row = conn.execute(
-                select(ActorKeyRow.key_id, ActorKeyRow.public_key, ActorKeyRow.types).where(
-                    ActorKeyRow.key_id == key_id
-                )
+                select(
+                    ActorKeyRow.key_id, ActorKeyRow.public_key, ActorKeyRow.types, ActorKeyRow.name
+                ).where(ActorKeyRow.key_id == key_id)
             ).first()
-        return None if row is None else ActorInfo.from_types_json(row[0], bytes(row[1]), row[2])
+        if row is None:
+            return None
+        return ActorInfo.from_types_json(row[0], bytes(row[1]), row[2], row[3])
 
     def count_by_type(self) -> dict[str, int]:
         with self._engine.connect() as conn:

@@ -7,10 +7,34 @@ commitments only, and API tokens are stored as SHA-256 hashes.
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Integer, LargeBinary, MetaData, SmallInteger, String, Text
+from sqlalchemy import (
+    BigInteger,
+    Integer,
+    LargeBinary,
+    MetaData,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-__all__ = ["ActorKeyRow", "ApiToken", "Base", "CheckpointRow", "EntryRow", "LogState", "TreeNode"]
+__all__ = [
+    "AccessEventRow",
+    "ActorKeyRow",
+    "ApiToken",
+    "Base",
+    "CheckpointRow",
+    "CredentialRow",
+    "DocumentRow",
+    "EntryRow",
+    "IssuerKeyRow",
+    "LogState",
+    "SeenPresentationRow",
+    "StatusListRow",
+    "SubjectRow",
+    "TreeNode",
+]
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -83,3 +107,89 @@ class ApiToken(Base):
     label: Mapped[str] = mapped_column(String(200), nullable=False)
     created_at: Mapped[str] = mapped_column(String(20), nullable=False)
     revoked_at: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    issuer_id: Mapped[str | None] = mapped_column(String(32), nullable=True)  # officer's consulate
+    subject_id: Mapped[str | None] = mapped_column(String(26), nullable=True)  # a subject's own
+
+
+class IssuerKeyRow(Base):
+    """A consulate's issuer keys (BBS + Ed25519), sealed; only public parts in the clear."""
+
+    __tablename__ = "issuer_keys"
+    issuer_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    state: Mapped[str] = mapped_column(String(3), nullable=False)
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    ciphersuite: Mapped[str] = mapped_column(String(32), nullable=False)
+    list_key: Mapped[bytes] = mapped_column(LargeBinary(32), nullable=False)
+    bbs_public_key: Mapped[bytes] = mapped_column(LargeBinary(96), nullable=False)
+    sealed: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
+    created_at: Mapped[str] = mapped_column(String(20), nullable=False)
+
+
+class SubjectRow(Base):
+    """A registered national: the personal record encrypted under its own data key, which is
+    wrapped by the vault key. Erasure deletes the wrapped key and the ciphertext."""
+
+    __tablename__ = "subjects"
+    id: Mapped[str] = mapped_column(String(26), primary_key=True)
+    issuer_id: Mapped[str] = mapped_column(String(32), nullable=False)
+    wrapped_key: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    ciphertext: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    registered_at: Mapped[str] = mapped_column(String(20), nullable=False)
+    erased_at: Mapped[str | None] = mapped_column(String(20), nullable=True)
+
+
+class DocumentRow(Base):
+    """One consular ID document: a batch of credentials that share their attributes."""
+
+    __tablename__ = "documents"
+    id: Mapped[str] = mapped_column(String(26), primary_key=True)
+    subject_id: Mapped[str] = mapped_column(String(26), nullable=False, index=True)
+    issuer_id: Mapped[str] = mapped_column(String(32), nullable=False)
+    status: Mapped[str] = mapped_column(String(16), nullable=False)
+    issued_at: Mapped[str] = mapped_column(String(20), nullable=False)
+
+
+class CredentialRow(Base):
+    """One credential of a batch and its place in a status list."""
+
+    __tablename__ = "credentials"
+    id: Mapped[str] = mapped_column(String(26), primary_key=True)
+    document_id: Mapped[str] = mapped_column(String(26), nullable=False, index=True)
+    status_list_id: Mapped[str] = mapped_column(String(64), nullable=False)
+    status_index: Mapped[int] = mapped_column(Integer, nullable=False)
+    __table_args__ = (UniqueConstraint("status_list_id", "status_index"),)
+
+
+class StatusListRow(Base):
+    """An issuer's status list: revocation and suspension bits, and their signed documents."""
+
+    __tablename__ = "status_lists"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    issuer_id: Mapped[str] = mapped_column(String(32), nullable=False)
+    size: Mapped[int] = mapped_column(Integer, nullable=False)
+    used: Mapped[int] = mapped_column(Integer, nullable=False)
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+    revocation: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
+    suspension: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
+    revocation_doc: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
+    suspension_doc: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
+
+
+class AccessEventRow(Base):
+    """Index of ``record.accessed`` entries by subject, for the subject's own access history."""
+
+    __tablename__ = "access_events"
+    log_index: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    subject_id: Mapped[str] = mapped_column(String(26), nullable=False, index=True)
+    accessor: Mapped[str] = mapped_column(String(16), nullable=False)
+    role: Mapped[str] = mapped_column(String(32), nullable=False)
+    purpose: Mapped[str] = mapped_column(String(32), nullable=False)
+    at: Mapped[str] = mapped_column(String(20), nullable=False)
+
+
+class SeenPresentationRow(Base):
+    """Digests of presentations accepted by the online verifier, to refuse replays."""
+
+    __tablename__ = "seen_presentations"
+    digest: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
+    seen_at: Mapped[str] = mapped_column(String(20), nullable=False)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import Engine, insert, select, update
@@ -17,9 +18,22 @@ from ledger.formats.entry import format_time
 from ledger.store.database import WRITE
 from ledger.store.models import ApiToken
 
-__all__ = ["ROLES", "create_token", "revoke_token", "token_role"]
+__all__ = ["ROLES", "Caller", "create_token", "revoke_token", "token_caller", "token_role"]
 
-ROLES = ("operator", "officer", "supervisor", "auditor")
+ROLES = ("operator", "officer", "supervisor", "auditor", "subject")
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who is calling: a role, a stable pseudonymous id for the token (logged as the accessor),
+    and, for scoped tokens, the consulate (issuer) or the subject it is bound to."""
+
+    role: str
+    accessor: str
+    issuer_id: str | None = None
+    subject_id: str | None = None
+
+
 _PREFIX = "clt_"
 
 
@@ -27,10 +41,19 @@ def _digest(token: str) -> bytes:
     return hashlib.sha256(token.encode()).digest()
 
 
-def create_token(engine: Engine, role: str, label: str) -> str:
+def create_token(
+    engine: Engine,
+    role: str,
+    label: str,
+    *,
+    issuer_id: str | None = None,
+    subject_id: str | None = None,
+) -> str:
     """A new token for ``role``; the caller must hand it over — it cannot be read back."""
     if role not in ROLES:
         raise MalformedError(f"unknown role {role!r}; roles are {', '.join(ROLES)}")
+    if (role == "subject") != (subject_id is not None):
+        raise MalformedError("a subject token, and only it, is bound to a subject")
     token = _PREFIX + secrets.token_urlsafe(32)
     with engine.connect() as conn:
         conn.execution_options(**WRITE)
@@ -41,22 +64,34 @@ def create_token(engine: Engine, role: str, label: str) -> str:
                     role=role,
                     label=label[:200],
                     created_at=format_time(datetime.now(UTC)),
+                    issuer_id=issuer_id,
+                    subject_id=subject_id,
                 )
             )
     return token
 
 
-def token_role(engine: Engine, token: str) -> str | None:
-    """The role of a live token, or None for an unknown or revoked one."""
+def token_caller(engine: Engine, token: str) -> Caller | None:
+    """The caller behind a live token, or None for an unknown or revoked one."""
     if not token.startswith(_PREFIX) or len(token) > 100:
         return None
+    digest = _digest(token)
     with engine.connect() as conn:
         row = conn.execute(
-            select(ApiToken.role, ApiToken.revoked_at).where(ApiToken.token_hash == _digest(token))
+            select(
+                ApiToken.role, ApiToken.revoked_at, ApiToken.issuer_id, ApiToken.subject_id
+            ).where(ApiToken.token_hash == digest)
         ).first()
     if row is None or row[1] is not None:
         return None
-    return row[0]
+    accessor = hashlib.sha256(b"accessor\n" + digest).hexdigest()[:16]
+    return Caller(row[0], accessor, row[2], row[3])
+
+
+def token_role(engine: Engine, token: str) -> str | None:
+    """The role of a live token, or None for an unknown or revoked one."""
+    caller = token_caller(engine, token)
+    return None if caller is None else caller.role
 
 
 def revoke_token(engine: Engine, token: str) -> None:
