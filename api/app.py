@@ -19,6 +19,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from api.config import Settings
 from api.metrics import Metrics
 from api.problems import install_problem_handlers
+from api.routes import identity as identity_routes
 from api.routes import log as log_routes
 from api.routes import tiles as tile_routes
 from api.runtime import start_runtime
@@ -55,6 +56,7 @@ def create_app(settings: Settings) -> FastAPI:
     install_problem_handlers(app)
     app.include_router(log_routes.router)
     app.include_router(tile_routes.router)
+    app.include_router(identity_routes.router)
 
     @app.get("/metrics", include_in_schema=False)
     def prometheus() -> Response:

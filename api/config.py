@@ -25,6 +25,7 @@ __all__ = ["CONFIG_FILE", "DEV_MASTER_KEY_FILE", "Settings", "load_settings"]
 
 CONFIG_FILE = "config.env"
 DEV_MASTER_KEY_FILE = "dev-master.key"
+DEV_VAULT_KEY_FILE = "dev-vault.key"
 _PLACEHOLDERS = {"changeme", "change-me", "password", "secret", "passphrase", "example"}
 
 
@@ -38,6 +39,7 @@ class Settings(BaseSettings):
     origin: str = "consular-ledger.localhost/log"
     passphrase: SecretStr | None = None
     master_key: SecretStr | None = None  # base64 of 32 bytes
+    vault_key: SecretStr | None = None  # base64 of 32 bytes: wraps the personal records' keys
     dev: bool = False
     migrate_on_start: bool = True
     batch_max_size: int = Field(256, ge=1, le=4096)
@@ -84,17 +86,32 @@ class Settings(BaseSettings):
                 raise MalformedError("CONSULAR_LEDGER_PASSPHRASE is a placeholder; set a real one")
             return SealingKey(passphrase=phrase.encode())
         if self.dev:
-            return SealingKey(master_key=_dev_master_key(self.data_dir))
+            return SealingKey(master_key=_dev_key(self.data_dir / DEV_MASTER_KEY_FILE))
         raise MalformedError(
             "no key-sealing secret: set CONSULAR_LEDGER_PASSPHRASE or CONSULAR_LEDGER_MASTER_KEY "
             "(or use --dev on a development machine)"
         )
 
+    def vault_kek(self) -> bytes:
+        """The key-encryption key of the personal-records vault (32 bytes)."""
+        if self.vault_key is not None:
+            try:
+                raw = base64.b64decode(self.vault_key.get_secret_value(), validate=True)
+            except binascii.Error:
+                raise MalformedError("CONSULAR_LEDGER_VAULT_KEY is not base64") from None
+            if len(raw) != 32:
+                raise MalformedError("CONSULAR_LEDGER_VAULT_KEY must be 32 bytes")
+            return raw
+        if self.dev:
+            return _dev_key(self.data_dir / DEV_VAULT_KEY_FILE)
+        raise MalformedError(
+            "no vault key: set CONSULAR_LEDGER_VAULT_KEY (base64 of 32 random bytes)"
+        )
 
-def _dev_master_key(data_dir: Path) -> bytes:
-    path = data_dir / DEV_MASTER_KEY_FILE
+
+def _dev_key(path: Path) -> bytes:
     if not path.exists():
-        data_dir.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as out:
             out.write(base64.b64encode(secrets.token_bytes(32)).decode() + "\n")

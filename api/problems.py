@@ -17,6 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from ledger.errors import (
     ConflictError,
     ForbiddenError,
+    GoneError,
     LedgerError,
     MalformedError,
     NotFoundError,
@@ -35,6 +36,7 @@ _MAPPING: list[tuple[type[LedgerError], int, str, str]] = [
     (TooLargeError, 413, "too-large", "Content too large"),
     (MalformedError, 400, "malformed", "Malformed input"),
     (VerificationError, 422, "verification-failed", "Verification failed"),
+    (GoneError, 410, "gone", "Gone"),
     (NotFoundError, 404, "not-found", "Not found"),
     (ForbiddenError, 403, "forbidden", "Forbidden"),
     (ConflictError, 409, "conflict", "Conflict"),

@@ -13,8 +13,10 @@ from sqlalchemy import Engine
 
 from api.config import CONFIG_FILE, Settings
 from ledger import keyring
+from ledger.crypto.vault import Vault
 from ledger.errors import UnavailableError
 from ledger.sequencer import BatchObserver
+from ledger.services.context import IdentityContext
 from ledger.services.log import LogService
 from ledger.store.database import create_database_engine
 from ledger.store.migrate import current_revision, head_revision, upgrade
@@ -30,6 +32,7 @@ class Runtime:
     settings: Settings
     engine: Engine
     log: LogService
+    identity: IdentityContext
 
     def close(self) -> None:
         self.log.close()
@@ -63,10 +66,18 @@ def start_runtime(settings: Settings, *, on_batch: BatchObserver | None = None) 
         _prepare_schema(settings, engine)
         service = LogService(engine, log_key, settings.log_config(), on_batch=on_batch)
         service.bootstrap(operator)
+        identity = IdentityContext(
+            engine,
+            service,
+            sealing,
+            Vault(settings.vault_kek()),
+            operator,
+            append_timeout=settings.append_timeout_s,
+        )
     except BaseException:
         engine.dispose()
         raise
-    return Runtime(settings, engine, service)
+    return Runtime(settings, engine, service, identity)
 
 
 @dataclass(frozen=True)

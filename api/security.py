@@ -10,24 +10,24 @@ from starlette.concurrency import run_in_threadpool
 
 from api.problems import AuthError
 from ledger.errors import ForbiddenError
-from ledger.store.tokens import token_role
+from ledger.store.tokens import Caller, token_caller
 
 __all__ = ["require_role"]
 
 
-def require_role(*roles: str) -> Callable[[Request], Coroutine[Any, Any, str]]:
-    """A dependency that admits a caller whose token has one of ``roles``; returns the role."""
+def require_role(*roles: str) -> Callable[[Request], Coroutine[Any, Any, Caller]]:
+    """A dependency that admits a caller whose token has one of ``roles``; returns the caller."""
 
-    async def dependency(request: Request) -> str:
+    async def dependency(request: Request) -> Caller:
         header = request.headers.get("authorization", "")
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise AuthError("a bearer token is required")
-        role = await run_in_threadpool(token_role, request.app.state.engine, token.strip())
-        if role is None:
+        caller = await run_in_threadpool(token_caller, request.app.state.engine, token.strip())
+        if caller is None:
             raise AuthError("unknown or revoked token")
-        if role not in roles:
+        if caller.role not in roles:
             raise ForbiddenError(f"this needs the role {' or '.join(roles)}")
-        return role
+        return caller
 
     return dependency

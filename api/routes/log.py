@@ -25,11 +25,12 @@ from ledger.errors import (
 )
 from ledger.formats.entry import MAX_ENTRY_BYTES
 from ledger.store.log_store import Integrated
+from ledger.store.tokens import Caller
 
 router = APIRouter(prefix="/v1/log", tags=["log"])
 
 MAX_PAGE = 1000
-Writer = Annotated[str, Depends(require_role("operator", "officer"))]
+Writer = Annotated[Caller, Depends(require_role("operator", "officer"))]
 
 
 def _b64(data: bytes) -> str:
