@@ -6,10 +6,12 @@ A thin layer over the library: every command calls what the API calls. Errors pr
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import os
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, NoReturn
 
@@ -21,8 +23,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from api.config import Settings, load_settings
 from ledger import keyring
 from ledger.audit import AuditState, FetchError, audit_log
+from ledger.crypto.actor_keys import ActorKey
+from ledger.crypto.sealed import SealingKey, open_sealed, seal
 from ledger.errors import LedgerError
-from ledger.formats.entry import sign_entry
+from ledger.formats.entry import format_time, sign_entry
 from ledger.formats.note import parse_vkey
 from ledger.replay import EntryReplayer
 
@@ -224,6 +228,177 @@ def log_show(
     params = {"start": start, **({"end": end} if end is not None else {})}
     for item in _request("GET", f"{base}/v1/log/entries", params=params).json()["entries"]:
         out.print_json(json.dumps({"index": item["index"], **item["entry"]}))
+
+
+trust_app = typer.Typer(help="State roots and consulate certification.", no_args_is_help=True)
+app.add_typer(trust_app, name="trust")
+issuer_app = typer.Typer(help="Consulates' issuer keys on this instance.", no_args_is_help=True)
+app.add_typer(issuer_app, name="issuer")
+
+TokenFile = Annotated[Path | None, typer.Option(help="file holding the bearer token")]
+RootKey = Annotated[Path, typer.Option(help="the state's sealed root key file")]
+
+
+def _root_sealing() -> SealingKey:
+    phrase = os.environ.get("CONSULAR_LEDGER_ROOT_PASSPHRASE")
+    if phrase is None:
+        if not sys.stdin.isatty():
+            _fail("set CONSULAR_LEDGER_ROOT_PASSPHRASE (no terminal to ask on)", 2)
+        phrase = typer.prompt("root key passphrase", hide_input=True)
+    try:
+        return SealingKey(passphrase=phrase.encode())
+    except LedgerError as exc:
+        _fail(str(exc), 2)
+
+
+def _load_root(path: Path) -> ActorKey:
+    try:
+        sealed = path.read_bytes()
+    except OSError as exc:
+        _fail(f"cannot read {path}: {exc.strerror}", 2)
+    try:
+        return ActorKey(open_sealed(sealed, _root_sealing(), label="consular-ledger/state-root"))
+    except LedgerError as exc:
+        _fail(str(exc))
+
+
+def _post_entry(url: str, token_file: Path | None, entry: bytes) -> dict[str, object]:
+    response = _request(
+        "POST",
+        f"{url.rstrip('/')}/v1/log/entries",
+        content=entry,
+        headers={
+            "Authorization": f"Bearer {_token(token_file)}",
+            "Content-Type": "application/json",
+        },
+    )
+    return response.json()
+
+
+@trust_app.command("root-key")
+def trust_root_key(
+    out_file: Annotated[Path, typer.Option("--out", help="new file for the sealed key")],
+) -> None:
+    """Create a state root key, sealed with CONSULAR_LEDGER_ROOT_PASSPHRASE (kept offline)."""
+    if out_file.exists():
+        _fail(f"{out_file} exists; choose a new file")
+    key = ActorKey.generate()
+    sealed = seal(key.seed, _root_sealing(), label="consular-ledger/state-root")
+    fd = os.open(out_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(sealed)
+    out.print(f"root key written to {out_file}")
+    out.print(f"public key: {base64.b64encode(key.public_key).decode()}")
+
+
+@trust_app.command("add-root")
+def trust_add_root(
+    state: Annotated[str, typer.Option(help="ISO 3166 alpha-3, e.g. MEX")],
+    name: Annotated[str, typer.Option(help="e.g. Ministry of Foreign Affairs of Mexico")],
+    public_key: Annotated[str, typer.Option(help="the root's Ed25519 public key, base64")],
+    url: Url = "http://127.0.0.1:8000",
+    token_file: TokenFile = None,
+) -> None:
+    """(operator) Admit a state's root key to the trust list."""
+    response = _request(
+        "POST",
+        f"{url.rstrip('/')}/v1/trust/roots",
+        json={"state": state, "name": name, "public_key": public_key},
+        headers={"Authorization": f"Bearer {_token(token_file)}"},
+    )
+    out.print(f"root of {state} added at log index {response.json()['log_index']}")
+
+
+@issuer_app.command("create")
+def issuer_create(
+    state: Annotated[str, typer.Option(help="ISO 3166 alpha-3 of the consulate's state")],
+    name: Annotated[str, typer.Option(help="e.g. Consulate of Mexico in Madrid")],
+    url: Url = "http://127.0.0.1:8000",
+    token_file: TokenFile = None,
+) -> None:
+    """(operator) Create a consulate's issuer keys; its state root then certifies them."""
+    response = _request(
+        "POST",
+        f"{url.rstrip('/')}/v1/issuers",
+        json={"state": state, "name": name},
+        headers={"Authorization": f"Bearer {_token(token_file)}"},
+    )
+    out.print(f"issuer id: {response.json()['issuer_id']}")
+
+
+@trust_app.command("certify")
+def trust_certify(
+    root_key: RootKey,
+    issuer_id: Annotated[str, typer.Option(help="the issuer to certify")],
+    years: Annotated[int, typer.Option(help="validity of the certification")] = 5,
+    url: Url = "http://127.0.0.1:8000",
+    token_file: TokenFile = None,
+) -> None:
+    """(state root) Certify a consulate's issuer keys for this state's nationals."""
+    issuer = _request("GET", f"{url.rstrip('/')}/v1/issuers/{issuer_id}").json()
+    now = datetime.now(UTC)
+    body = {
+        "issuer_id": issuer["issuer_id"],
+        "state": issuer["state"],
+        "name": issuer["name"],
+        "list_key": issuer["list_key"],
+        "bbs_public_key": issuer["bbs_public_key"],
+        "ciphersuite": issuer["ciphersuite"],
+        "nationals": [issuer["state"]],
+        "document_types": ["consular_id"],
+        "not_before": format_time(now),
+        "not_after": format_time(now + timedelta(days=365 * years)),
+    }
+    entry = _signed("trust.issuer_certified", body, _load_root(root_key))
+    result = _post_entry(url, token_file, entry)
+    out.print(f"{issuer['name']} certified at log index {result['index']}")
+
+
+@trust_app.command("delegate")
+def trust_delegate(
+    root_key: RootKey,
+    state: Annotated[str, typer.Option(help="the delegating state (whose nationals)")],
+    issuer_id: Annotated[str, typer.Option(help="the other state's consulate")],
+    until: Annotated[str, typer.Option(help="end of the agreement, YYYY-MM-DD")],
+    url: Url = "http://127.0.0.1:8000",
+    token_file: TokenFile = None,
+) -> None:
+    """(state root) Let another state's consulate serve this state's nationals."""
+    body = {
+        "state": state,
+        "issuer_id": issuer_id,
+        "nationals": [state],
+        "document_types": ["consular_id"],
+        "not_after": f"{until}T23:59:59Z",
+    }
+    result = _post_entry(
+        url, token_file, _signed("trust.delegation_granted", body, _load_root(root_key))
+    )
+    out.print(f"delegation logged at index {result['index']}")
+
+
+@trust_app.command("revoke-issuer")
+def trust_revoke_issuer(
+    root_key: RootKey,
+    issuer_id: Annotated[str, typer.Option(help="the issuer whose key is revoked")],
+    revoked_from: Annotated[str, typer.Option("--from", help="YYYY-MM-DDTHH:MM:SSZ")],
+    reason: Annotated[str, typer.Option(help="compromised, retired or superseded")] = "compromised",
+    url: Url = "http://127.0.0.1:8000",
+    token_file: TokenFile = None,
+) -> None:
+    """(state root) Distrust an issuer key for credentials issued from a given time on."""
+    body = {"issuer_id": issuer_id, "revoked_from": revoked_from, "reason": reason}
+    result = _post_entry(
+        url, token_file, _signed("trust.issuer_revoked", body, _load_root(root_key))
+    )
+    out.print(f"revocation logged at index {result['index']}")
+
+
+def _signed(kind: str, body: dict[str, object], key: ActorKey) -> bytes:
+    try:
+        return sign_entry(kind, body, key).encode()
+    except LedgerError as exc:
+        _fail(str(exc))
 
 
 def _default_state_file(url: str) -> Path:
