@@ -21,6 +21,7 @@ from api.metrics import Metrics
 from api.problems import install_problem_handlers
 from api.routes import identity as identity_routes
 from api.routes import log as log_routes
+from api.routes import presentations as presentation_routes
 from api.routes import tiles as tile_routes
 from api.runtime import start_runtime
 
@@ -57,6 +58,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(log_routes.router)
     app.include_router(tile_routes.router)
     app.include_router(identity_routes.router)
+    app.include_router(presentation_routes.router)
 
     @app.get("/metrics", include_in_schema=False)
     def prometheus() -> Response:

@@ -26,9 +26,10 @@ from ledger.audit import AuditState, FetchError, audit_log
 from ledger.crypto.actor_keys import ActorKey
 from ledger.crypto.sealed import SealingKey, open_sealed, seal
 from ledger.errors import LedgerError
-from ledger.formats.entry import format_time, sign_entry
+from ledger.formats.entry import sign_entry
 from ledger.formats.note import parse_vkey
 from ledger.replay import EntryReplayer
+from ledger.trust import certification_body
 
 __all__ = ["app", "main"]
 
@@ -87,6 +88,39 @@ def init(
     out.print(f"new keys: {keys}")
     if result.token_file:
         out.print(f"operator token written to {result.token_file} (mode 0600)")
+
+
+@app.command()
+def demo(
+    out_dir: Annotated[Path, typer.Option("--out", help="where the QR images go")] = Path(
+        "demo-out"
+    ),
+) -> None:
+    """Run the whole story on a fresh SQLite file: register, issue, present, verify, revoke,
+    audit — through the real HTTP service, wallet and offline verifier."""
+    from api.demo import run_demo
+
+    step = 0
+
+    def say(title: str, lines: list[str]) -> None:
+        nonlocal step
+        step += 1
+        out.print(f"\n[bold]{step}. {title}[/]", highlight=False, soft_wrap=True)
+        for line in lines:
+            out.print(f"   {line}", highlight=False, soft_wrap=True, markup=False)
+
+    result = run_demo(out_dir, say)
+    good = (
+        result.first_verdict.valid
+        and result.after_revocation.code == "revoked"
+        and result.audit_ok
+        and not result.personal_values_in_log
+    )
+    out.print(
+        f"\n{'[bold green]The story holds.[/]' if good else '[bold red]Something failed.[/]'}"
+    )
+    if not good:
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -337,18 +371,7 @@ def trust_certify(
     """(state root) Certify a consulate's issuer keys for this state's nationals."""
     issuer = _request("GET", f"{url.rstrip('/')}/v1/issuers/{issuer_id}").json()
     now = datetime.now(UTC)
-    body = {
-        "issuer_id": issuer["issuer_id"],
-        "state": issuer["state"],
-        "name": issuer["name"],
-        "list_key": issuer["list_key"],
-        "bbs_public_key": issuer["bbs_public_key"],
-        "ciphersuite": issuer["ciphersuite"],
-        "nationals": [issuer["state"]],
-        "document_types": ["consular_id"],
-        "not_before": format_time(now),
-        "not_after": format_time(now + timedelta(days=365 * years)),
-    }
+    body = certification_body(issuer, not_before=now, not_after=now + timedelta(days=365 * years))
     entry = _signed("trust.issuer_certified", body, _load_root(root_key))
     result = _post_entry(url, token_file, entry)
     out.print(f"{issuer['name']} certified at log index {result['index']}")

@@ -48,6 +48,7 @@ __all__ = [
     "TrustView",
     "UnknownIssuerError",
     "build_trust_list",
+    "certification_body",
     "open_trust_list",
 ]
 
@@ -282,3 +283,22 @@ def open_trust_list(data: bytes, operator_public_key: bytes) -> TrustList:
     verify_actor_signature(operator, rfc8785.dumps(doc), signature)
     view = TrustView.from_entries(entries, operator)
     return TrustList(issued_at, origin, size, entries, view)
+
+
+def certification_body(
+    issuer: dict[str, str], *, not_before: datetime, not_after: datetime
+) -> dict[str, Any]:
+    """The ``trust.issuer_certified`` body a state root signs for an issuer's public keys (as
+    ``GET /v1/issuers/{id}`` returns them), for the issuer's own state's nationals."""
+    return {
+        "issuer_id": issuer["issuer_id"],
+        "state": issuer["state"],
+        "name": issuer["name"],
+        "list_key": issuer["list_key"],
+        "bbs_public_key": issuer["bbs_public_key"],
+        "ciphersuite": issuer["ciphersuite"],
+        "nationals": [issuer["state"]],
+        "document_types": ["consular_id"],
+        "not_before": format_time(not_before),
+        "not_after": format_time(not_after),
+    }

@@ -49,6 +49,7 @@ __all__ = [
     "SyncResult",
     "TrustCache",
     "atomic_write",
+    "check_status_documents",
 ]
 
 FORMAT = "consular-wallet/verifier-cache/v1"
@@ -130,9 +131,10 @@ class SyncResult:
     fetched_at: datetime
 
 
-def _check_status(
+def check_status_documents(
     trust: TrustList, list_id: str, issuer_id: str, revocation: bytes, suspension: bytes
 ) -> tuple[StatusList, StatusList]:
+    """Both documents of a status list, each checked against its issuer's list key."""
     issuer = trust.view.issuers.get(issuer_id)
     if issuer is None:
         raise InvalidDataError(f"status list {list_id!r}: its issuer is not on the trust list")
@@ -181,7 +183,9 @@ class TrustCache:
             for list_id, item in status_doc.items():
                 revocation = base64.b64decode(item["revocation"], validate=True)
                 suspension = base64.b64decode(item["suspension"], validate=True)
-                rev, sus = _check_status(trust, list_id, item["issuer_id"], revocation, suspension)
+                rev, sus = check_status_documents(
+                    trust, list_id, item["issuer_id"], revocation, suspension
+                )
                 status[list_id] = StatusEntry(
                     list_id, item["issuer_id"], rev, sus, _parse_iso(item["fetched_at"])
                 )
@@ -227,7 +231,7 @@ class TrustCache:
             raise InvalidDataError("the trust list is older than the cached one (rollback refused)")
         entries: dict[str, Any] = {}
         for list_id, (issuer_id, revocation, suspension) in status_lists.items():
-            rev, sus = _check_status(trust, list_id, issuer_id, revocation, suspension)
+            rev, sus = check_status_documents(trust, list_id, issuer_id, revocation, suspension)
             old = previous.status.get(list_id) if previous is not None else None
             if old is not None and (
                 rev.version < old.revocation.version or sus.version < old.suspension.version

@@ -16,6 +16,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
+from api.routes.presentations import forget_snapshot
 from api.security import require_role
 from ledger.errors import MalformedError
 from ledger.formats.offer import encode_offer_json, encode_offer_qr
@@ -189,6 +190,7 @@ async def _status(request: Request, caller: Caller, document_id: str, status: st
     indexes = await run_in_threadpool(
         credentials.change_status, _ctx(request), caller, document_id, status
     )
+    forget_snapshot(_ctx(request))  # the online verifier must see the change at once
     return StatusOut(document_id=document_id, status=status, log_indexes=indexes)
 
 

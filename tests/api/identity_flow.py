@@ -9,7 +9,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ledger.crypto.actor_keys import ActorKey
-from ledger.formats.entry import format_time, sign_entry
+from ledger.formats.entry import sign_entry
+from ledger.trust import certification_body
 
 
 @dataclass
@@ -32,11 +33,11 @@ def setup_consulate(
     state: str = "MEX",
     name: str = "Consulate of Mexico in Madrid",
     root: ActorKey | None = None,
-    nationals: list[str] | None = None,
 ) -> Consulate:
+    """A certified consulate; a new root for ``state`` is admitted unless ``root`` is given."""
     auth = {"Authorization": f"Bearer {operator_token}"}
-    root = root or ActorKey.generate()
-    if root is not None and nationals is None:
+    if root is None:
+        root = ActorKey.generate()
         _ok(
             http.post(
                 "/v1/trust/roots",
@@ -50,18 +51,9 @@ def setup_consulate(
         )
     issuer = _ok(http.post("/v1/issuers", json={"state": state, "name": name}, headers=auth))
     now = datetime.now(UTC)
-    body = {
-        "issuer_id": issuer["issuer_id"],
-        "state": state,
-        "name": name,
-        "list_key": issuer["list_key"],
-        "bbs_public_key": issuer["bbs_public_key"],
-        "ciphersuite": issuer["ciphersuite"],
-        "nationals": nationals or [state],
-        "document_types": ["consular_id"],
-        "not_before": format_time(now - timedelta(days=1)),
-        "not_after": format_time(now + timedelta(days=3650)),
-    }
+    body = certification_body(
+        issuer, not_before=now - timedelta(days=1), not_after=now + timedelta(days=3650)
+    )
     certification = sign_entry("trust.issuer_certified", body, root).encode()
     _ok(http.post("/v1/log/entries", content=certification, headers=auth))
     return Consulate(issuer, root, make_token("officer", issuer["issuer_id"]))
