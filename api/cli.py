@@ -165,6 +165,9 @@ def token_create(
     role: Annotated[str, typer.Option(help="operator, officer, supervisor or auditor")],
     out_file: Annotated[Path, typer.Option("--out", help="file to write the token to (0600)")],
     label: Annotated[str, typer.Option(help="who or what the token is for")] = "",
+    issuer: Annotated[
+        str | None, typer.Option(help="bind an officer or supervisor to one consulate")
+    ] = None,
     data_dir: DataDir = Path("var"),
 ) -> None:
     """Create an API token; it is written to a new file, never printed."""
@@ -176,7 +179,7 @@ def token_create(
         _fail(f"{out_file} exists; choose a new file")
     engine = create_database_engine(settings.resolved_database_url)
     try:
-        token = create_token(engine, role, label)
+        token = create_token(engine, role, label, issuer_id=issuer)
     except LedgerError as exc:
         _fail(str(exc))
     finally:
