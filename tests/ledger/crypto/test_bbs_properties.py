@@ -202,5 +202,15 @@ def test_group_operations_agree_byte_for_byte(scalars: list[int], seed: int) -> 
         pk_ = be.g1_msm([p0], [k])
         assert be.pairing_product_is_one([(pk_, be.g2_generator_neg()), (p0, w)])
         assert not be.pairing_product_is_one(
-            [(be.g1_msm([p0], [k + 1]), be.g2_generator_neg()), (p0, w)]
+            [(be.g1_msm([p0], [(k + 1) % SCALAR_ORDER]), be.g2_generator_neg()), (p0, w)]
         )
+
+
+def test_the_largest_scalar_agrees_on_both_backends() -> None:
+    """r − 1 (found by hypothesis once: the test's own k + 1 overflowed to r)."""
+    fast, ref = _backends.get_backend(bbs.FAST), _backends.get_backend(bbs.REFERENCE)
+    gens = _scheme.create_generators(1, bbs.SHA256, backend=bbs.FAST)
+    k = SCALAR_ORDER - 1
+    assert fast.g1_encode(fast.g1_msm([fast.g1_decode(gens[0])], [k])) == ref.g1_encode(
+        ref.g1_msm([ref.g1_decode(gens[0])], [k])
+    )
