@@ -44,6 +44,7 @@ class Settings(BaseSettings):
     migrate_on_start: bool = True
     batch_max_size: int = Field(256, ge=1, le=4096)
     batch_max_wait_ms: int = Field(100, ge=0, le=10_000)
+    batch_idle_ms: int = Field(5, ge=0, le=10_000)
     append_timeout_s: float = Field(30.0, gt=0)
 
     @field_validator("origin")
@@ -64,7 +65,9 @@ class Settings(BaseSettings):
         return LogConfig(
             origin=self.origin,
             sequencer=SequencerConfig(
-                max_batch=self.batch_max_size, max_wait=self.batch_max_wait_ms / 1000
+                max_batch=self.batch_max_size,
+                max_wait=self.batch_max_wait_ms / 1000,
+                idle=self.batch_idle_ms / 1000,
             ),
         )
 

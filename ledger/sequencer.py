@@ -29,10 +29,13 @@ log = logging.getLogger("consular_ledger.sequencer")
 
 @dataclass(frozen=True)
 class SequencerConfig:
-    """How entries are batched. Limits: 1 ≤ max_batch ≤ 4096, 0 ≤ max_wait ≤ 10 s."""
+    """How entries are batched: a batch is integrated when it holds ``max_batch`` entries, when
+    its first entry has waited ``max_wait`` seconds, or when no entry arrived for ``idle``
+    seconds — whichever comes first. Limits: 1 ≤ max_batch ≤ 4096, 0 ≤ max_wait ≤ 10 s."""
 
     max_batch: int = 256
     max_wait: float = 0.1
+    idle: float = 0.005
     max_queue: int = 100_000
 
     def __post_init__(self) -> None:
@@ -40,6 +43,8 @@ class SequencerConfig:
             raise ValueError("max_batch must be between 1 and 4096")
         if not 0 <= self.max_wait <= 10:
             raise ValueError("max_wait must be between 0 and 10 seconds")
+        if not 0 <= self.idle <= 10:
+            raise ValueError("idle must be between 0 and 10 seconds")
 
 
 Integrate = Callable[[Sequence[Admitted]], list[Integrated | LedgerError]]
@@ -94,12 +99,14 @@ class Sequencer:
             batch = [first]
             deadline = first[2] + self._config.max_wait
             while len(batch) < self._config.max_batch:
-                remaining = deadline - time.monotonic()
+                # Wait for more only while entries keep coming: a lull of `idle` ends the batch
+                # early, so a few writers are not held for the whole max_wait.
+                remaining = min(deadline - time.monotonic(), self._config.idle)
                 try:
                     item = (
                         self._queue.get(timeout=remaining)
                         if remaining > 0
-                        else (self._queue.get_nowait())
+                        else self._queue.get_nowait()
                     )
                 except queue.Empty:
                     break
