@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 
 from ledger.crypto.actor_keys import actor_key_id, verify_actor_signature
 from ledger.errors import ForbiddenError, MalformedError
-from ledger.formats.entry import Entry, parse_entry
+from ledger.formats.entry import Entry, entry_time, parse_entry
 
 __all__ = [
     "ActorDirectory",
@@ -231,7 +231,7 @@ def admit(
     required = body.required_actor_name()
     if required is not None and actor.name != required:
         raise ForbiddenError(f"only the {required} may write this {entry.type} entry")
-    moment = datetime.strptime(entry.time, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    moment = entry_time(entry.time)
     current = now or datetime.now(UTC)
     if moment > current + max_future:
         raise MalformedError(f"entry time {entry.time} is in the future")

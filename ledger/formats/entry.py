@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
 import re
 from collections.abc import Mapping
@@ -36,6 +37,7 @@ __all__ = [
     "ENTRY_VERSION",
     "MAX_ENTRY_BYTES",
     "Entry",
+    "entry_time",
     "format_time",
     "parse_entry",
     "sign_entry",
@@ -48,6 +50,19 @@ _TIME_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
 _TYPE_RE = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
 _KEY_ID_RE = re.compile(r"^[0-9a-f]{32}$")
 _FIELDS = frozenset({"v", "type", "time", "actor", "body", "sig"})
+
+
+def entry_time(text: str) -> datetime:
+    """The moment an entry's ``time`` (already matching the pattern) names, in UTC."""
+    try:
+        return datetime(
+            int(text[0:4]), int(text[5:7]), int(text[8:10]),
+            int(text[11:13]), int(text[14:16]), int(text[17:19]), tzinfo=UTC,
+        )  # fmt: skip
+    except ValueError:
+        raise MalformedError(
+            f"malformed entry: time {text!r} is not a real date and time"
+        ) from None
 
 
 def format_time(moment: datetime) -> str:
@@ -76,11 +91,25 @@ class Entry:
 
     def signed_bytes(self) -> bytes:
         """The bytes the actor's signature covers: the canonical entry without ``sig``."""
-        return _canonical(self._unsigned())
+        if not self.sig:
+            return _canonical(self._unsigned())
+        # Derived from the canonical form rather than canonicalised again (the hot path of
+        # admission). In JCS the members keep their sorted order, and "sig" sits between
+        # "body" and "time", so leaving it out removes exactly ',"sig":"…"'. Its last
+        # occurrence is the top-level one: only "time", "type" and "v" follow it, and their
+        # checked values cannot contain it. A test compares this with a fresh JCS encoding.
+        encoded = self.encode()
+        member = b',"sig":"' + base64.b64encode(self.sig) + b'"'
+        at = encoded.rfind(member)
+        return encoded[:at] + encoded[at + len(member) :]
+
+    @functools.cached_property
+    def _encoded(self) -> bytes:
+        return _canonical({**self._unsigned(), "sig": base64.b64encode(self.sig).decode()})
 
     def encode(self) -> bytes:
         """The canonical bytes stored in the log (the Merkle leaf)."""
-        return _canonical({**self._unsigned(), "sig": base64.b64encode(self.sig).decode()})
+        return self._encoded
 
 
 def sign_entry(
@@ -167,12 +196,7 @@ def _check_shape(entry: Entry) -> None:
         raise MalformedError(
             "malformed entry: time must be RFC 3339 UTC with seconds, like 2026-01-31T12:00:00Z"
         )
-    try:
-        datetime.strptime(entry.time, "%Y-%m-%dT%H:%M:%SZ")
-    except ValueError:
-        raise MalformedError(
-            f"malformed entry: time {entry.time!r} is not a real date and time"
-        ) from None
+    entry_time(entry.time)
     if not isinstance(entry.actor, str) or not _KEY_ID_RE.match(entry.actor):
         raise MalformedError(
             "malformed entry: actor must be a key id of 32 lower-case hex characters"
@@ -187,10 +211,40 @@ def _check_size(data: bytes, max_size: int) -> None:
 
 
 def _canonical(obj: Any) -> bytes:
+    """RFC 8785 bytes of ``obj``.
+
+    For the common case — every object key ASCII, every integer within ±(2^53 − 1), no float —
+    the standard library's C encoder with sorted keys and no whitespace writes exactly the JCS
+    bytes (same key order, same escapes), several times faster; anything else goes to the
+    ``rfc8785`` library. A property test compares the two on random documents.
+    """
+    if _simple(obj):
+        try:
+            return json.dumps(
+                obj, ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False
+            ).encode("utf-8")
+        except UnicodeEncodeError:
+            pass  # a lone surrogate: let the library give its error
     try:
         return rfc8785.dumps(obj)
     except rfc8785.CanonicalizationError as exc:
         raise MalformedError(f"malformed entry: cannot be canonicalised ({exc})") from None
+
+
+_SAFE_INT = 2**53 - 1
+
+
+def _simple(obj: Any) -> bool:
+    """Whether JCS and ``json.dumps(sort_keys=True)`` agree on ``obj`` (see :func:`_canonical`)."""
+    if isinstance(obj, str) or obj is None or isinstance(obj, bool):
+        return True
+    if isinstance(obj, int):
+        return -_SAFE_INT <= obj <= _SAFE_INT
+    if isinstance(obj, dict):
+        return all(isinstance(k, str) and k.isascii() and _simple(v) for k, v in obj.items())
+    if isinstance(obj, list):
+        return all(_simple(v) for v in obj)
+    return False
 
 
 def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
