@@ -13,8 +13,9 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.config import Settings
 from api.metrics import Metrics
@@ -68,26 +69,46 @@ def create_app(settings: Settings) -> FastAPI:
     def health() -> dict[str, str]:
         return {"status": "ok"}
 
-    @app.middleware("http")
-    async def observe(request: Request, call_next):  # type: ignore[no-untyped-def]
-        started = time.perf_counter()
-        response = await call_next(request)
-        route = request.scope.get("route")
-        template = getattr(route, "path", "unmatched")
-        if response.status_code >= 400:
-            metrics.http_errors.labels(str(response.status_code)).inc()
-        access.info(
-            "request",
-            extra={
-                "method": request.method,
-                "route": template,
-                "status": response.status_code,
-                "ms": round((time.perf_counter() - started) * 1000, 2),
-            },
-        )
-        return response
-
+    app.add_middleware(_AccessLog, metrics=metrics)
     return app
+
+
+class _AccessLog:
+    """Pure ASGI middleware (Starlette's BaseHTTPMiddleware costs ~20% of a busy event loop):
+    one structured line per request — method, route template, status, time; never a path
+    with values in it, a body or a header."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def send_and_note(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_and_note)
+        finally:
+            if status >= 400:
+                self.metrics.http_errors.labels(str(status)).inc()
+            access.info(
+                "request",
+                extra={
+                    "method": scope["method"],
+                    "route": getattr(scope.get("route"), "path", "unmatched"),
+                    "status": status,
+                    "ms": round((time.perf_counter() - started) * 1000, 2),
+                },
+            )
 
 
 def _observer(metrics: Metrics):  # type: ignore[no-untyped-def]

@@ -76,6 +76,9 @@ class LogStore:
         self._sign = sign_checkpoint
         self._edge_lock = threading.Lock()
         self._edge: merkle.CompactRange | None = None
+        self._checkpoints: dict[int, StoredCheckpoint] = {}
+        self._checkpoints_lock = threading.Lock()
+        self._pending_checkpoint: StoredCheckpoint | None = None
 
     @property
     def engine(self) -> Engine:
@@ -93,9 +96,12 @@ class LogStore:
         """
         with self._edge_lock, self._engine.connect() as conn:
             conn.execution_options(**WRITE)
+            self._pending_checkpoint = None
             with conn.begin():
                 outcomes, edge = self._integrate_locked(conn, batch)
             self._edge = edge
+            if self._pending_checkpoint is not None:  # committed: serve it from memory
+                self._remember(self._pending_checkpoint)
         return outcomes
 
     def _integrate_locked(
@@ -164,14 +170,18 @@ class LogStore:
             if key_rows:
                 conn.execute(insert(ActorKeyRow), key_rows)
             root = edge.root()
+            signed = StoredCheckpoint(
+                new_size, root, self._sign(new_size, root), format_time(datetime.now(UTC))
+            )
             conn.execute(
                 insert(CheckpointRow).values(
-                    size=new_size,
-                    root=root,
-                    note=self._sign(new_size, root),
-                    created_at=format_time(datetime.now(UTC)),
+                    size=signed.size,
+                    root=signed.root,
+                    note=signed.note,
+                    created_at=signed.created_at,
                 )
             )
+            self._pending_checkpoint = signed
             conn.execute(update(LogState).where(LogState.id == 1).values(size=new_size))
         final: list[Integrated | LedgerError] = []
         for outcome in outcomes:
@@ -214,11 +224,23 @@ class LogStore:
         return None if row is None else StoredCheckpoint(row[0], bytes(row[1]), row[2], row[3])
 
     def checkpoint(self, size: int) -> StoredCheckpoint:
+        """The checkpoint signed at ``size`` (immutable, so recent ones are kept in memory)."""
+        cached = self._checkpoints.get(size)
+        if cached is not None:
+            return cached
         with self._engine.connect() as conn:
             row = conn.execute(_CHECKPOINT.where(CheckpointRow.size == size)).first()
         if row is None:
             raise NotFoundError(f"no checkpoint for tree size {size}")
-        return StoredCheckpoint(row[0], bytes(row[1]), row[2], row[3])
+        found = StoredCheckpoint(row[0], bytes(row[1]), row[2], row[3])
+        self._remember(found)
+        return found
+
+    def _remember(self, checkpoint: StoredCheckpoint) -> None:
+        with self._checkpoints_lock:
+            self._checkpoints[checkpoint.size] = checkpoint
+            while len(self._checkpoints) > 64:
+                self._checkpoints.pop(next(iter(self._checkpoints)))
 
     def entries(self, start: int, end: int) -> list[bytes]:
         """Entries ``start`` ≤ index < ``end``, all of which must be integrated."""
