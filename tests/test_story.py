@@ -18,7 +18,7 @@ from sqlalchemy import LargeBinary, String, Text, inspect, text
 
 from ledger.store.database import create_database_engine
 from tests.api.server import Server, cli
-from wallet.qr import read_qr, render_png
+from wallet.qr import make_qr, read_qr, render_png
 
 PERSON = {
     "family_name": "Hernández López",
@@ -225,6 +225,7 @@ def _story(server: Server, tmp_path: Path, database_url: str) -> None:
         assert value in verdict.stdout
     for hidden in ("Oaxaca", "Atocha", "age_over_18", "holder_secret"):
         assert hidden not in verdict.stdout
+    assert make_qr(read_qr(shown)).version <= 20  # the bank presentation, error correction M
     replayed = wallet_cli(bank, "verify", str(shown), "--challenge", challenge)
     assert replayed.returncode == 1 and "replayed" in replayed.stdout
 
