@@ -33,7 +33,7 @@ from ledger.formats.status_list import (
 from ledger.services.context import IdentityContext, new_pseudonym, now_utc
 from ledger.services.issuers import IssuerSecrets, issuer_secrets
 from ledger.services.subjects import _check_scope, record_for_issuance
-from ledger.store.database import WRITE
+from ledger.store.database import writing
 from ledger.store.models import CredentialRow, DocumentRow, StatusListRow
 from ledger.store.tokens import Caller
 
@@ -92,60 +92,54 @@ def _reserve(
 ) -> tuple[str, list[int], bool, bytes, bytes]:
     """Pick ``count`` fresh random indexes in the issuer's current list (creating one if needed)."""
     issuer_id = issuer.public.issuer_id
-    with ctx.engine.connect() as conn:
-        conn.execution_options(**WRITE)
-        with conn.begin():
-            row = conn.execute(
-                select(StatusListRow.id, StatusListRow.used)
-                .where(
-                    StatusListRow.issuer_id == issuer_id, StatusListRow.used + count <= _MAX_FILL
-                )
-                .order_by(StatusListRow.id)
-                .limit(1)
-            ).first()
-            created = row is None
-            if created:
-                n = conn.execute(
-                    select(StatusListRow.id).where(StatusListRow.issuer_id == issuer_id)
-                ).all()
-                list_id = f"{issuer_id[:12]}-{len(n) + 1}"
-                empty = new_bits()
-                revocation = _sign_list(issuer, list_id, "revocation", 1, empty)
-                suspension = _sign_list(issuer, list_id, "suspension", 1, empty)
-                conn.execute(
-                    insert(StatusListRow).values(
-                        id=list_id,
-                        issuer_id=issuer_id,
-                        size=DEFAULT_SIZE,
-                        used=0,
-                        version=1,
-                        revocation=empty,
-                        suspension=empty,
-                        revocation_doc=revocation,
-                        suspension_doc=suspension,
-                    )
-                )
-            else:
-                list_id = row[0]
-                revocation = suspension = b""
-            taken = set(
-                conn.execute(
-                    select(CredentialRow.status_index).where(
-                        CredentialRow.status_list_id == list_id
-                    )
-                ).scalars()
-            )
-            picked: list[int] = []
-            while len(picked) < count:
-                index = secrets.randbelow(DEFAULT_SIZE)
-                if index not in taken:
-                    taken.add(index)
-                    picked.append(index)
+    with writing(ctx.engine) as conn:
+        row = conn.execute(
+            select(StatusListRow.id, StatusListRow.used)
+            .where(StatusListRow.issuer_id == issuer_id, StatusListRow.used + count <= _MAX_FILL)
+            .order_by(StatusListRow.id)
+            .limit(1)
+        ).first()
+        created = row is None
+        if created:
+            n = conn.execute(
+                select(StatusListRow.id).where(StatusListRow.issuer_id == issuer_id)
+            ).all()
+            list_id = f"{issuer_id[:12]}-{len(n) + 1}"
+            empty = new_bits()
+            revocation = _sign_list(issuer, list_id, "revocation", 1, empty)
+            suspension = _sign_list(issuer, list_id, "suspension", 1, empty)
             conn.execute(
-                update(StatusListRow)
-                .where(StatusListRow.id == list_id)
-                .values(used=StatusListRow.used + count)
+                insert(StatusListRow).values(
+                    id=list_id,
+                    issuer_id=issuer_id,
+                    size=DEFAULT_SIZE,
+                    used=0,
+                    version=1,
+                    revocation=empty,
+                    suspension=empty,
+                    revocation_doc=revocation,
+                    suspension_doc=suspension,
+                )
             )
+        else:
+            list_id = row[0]
+            revocation = suspension = b""
+        taken = set(
+            conn.execute(
+                select(CredentialRow.status_index).where(CredentialRow.status_list_id == list_id)
+            ).scalars()
+        )
+        picked: list[int] = []
+        while len(picked) < count:
+            index = secrets.randbelow(DEFAULT_SIZE)
+            if index not in taken:
+                taken.add(index)
+                picked.append(index)
+        conn.execute(
+            update(StatusListRow)
+            .where(StatusListRow.id == list_id)
+            .values(used=StatusListRow.used + count)
+        )
     return list_id, picked, created, revocation, suspension
 
 
@@ -233,27 +227,23 @@ def issue_document(
                     },
                 )
             )
-    with ctx.engine.connect() as conn:
-        conn.execution_options(**WRITE)
-        with conn.begin():
-            conn.execute(
-                insert(DocumentRow).values(
-                    id=document_id,
-                    subject_id=subject,
-                    issuer_id=issuer_id,
-                    status="active",
-                    issued_at=format_time(now_utc()),
-                )
+    with writing(ctx.engine) as conn:
+        conn.execute(
+            insert(DocumentRow).values(
+                id=document_id,
+                subject_id=subject,
+                issuer_id=issuer_id,
+                status="active",
+                issued_at=format_time(now_utc()),
             )
-            conn.execute(insert(CredentialRow), rows)
+        )
+        conn.execute(insert(CredentialRow), rows)
     try:
         log_indexes = ctx.append(issuer.list_key, entries)
     except BaseException:
-        with ctx.engine.connect() as conn:  # the log refused: the document was never issued
-            conn.execution_options(**WRITE)
-            with conn.begin():
-                conn.execute(delete(CredentialRow).where(CredentialRow.document_id == document_id))
-                conn.execute(delete(DocumentRow).where(DocumentRow.id == document_id))
+        with writing(ctx.engine) as conn:  # the log refused: the document was never issued
+            conn.execute(delete(CredentialRow).where(CredentialRow.document_id == document_id))
+            conn.execute(delete(DocumentRow).where(DocumentRow.id == document_id))
         raise
     offer = Offer(
         issuer_id=issuer_id,
@@ -332,21 +322,19 @@ def change_status(ctx: IdentityContext, caller: Caller, document_id: str, status
                         )
                     )
         indexes = ctx.append(issuer.list_key, entries)
-        with ctx.engine.connect() as conn:
-            conn.execution_options(**WRITE)
-            with conn.begin():
-                for list_id, values in updates.items():
-                    old = values.pop("_old")
-                    done = conn.execute(
-                        update(StatusListRow)
-                        .where(StatusListRow.id == list_id, StatusListRow.version == old)
-                        .values(**values)
-                    )
-                    if done.rowcount != 1:
-                        raise ConflictError("the status list changed meanwhile; try again")
-                conn.execute(
-                    update(DocumentRow).where(DocumentRow.id == document_id).values(status=status)
+        with writing(ctx.engine) as conn:
+            for list_id, values in updates.items():
+                old = values.pop("_old")
+                done = conn.execute(
+                    update(StatusListRow)
+                    .where(StatusListRow.id == list_id, StatusListRow.version == old)
+                    .values(**values)
                 )
+                if done.rowcount != 1:
+                    raise ConflictError("the status list changed meanwhile; try again")
+            conn.execute(
+                update(DocumentRow).where(DocumentRow.id == document_id).values(status=status)
+            )
     return indexes
 
 

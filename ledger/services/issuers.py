@@ -19,7 +19,7 @@ from ledger.crypto.sealed import open_sealed, seal
 from ledger.errors import MalformedError, NotFoundError
 from ledger.formats.entry import format_time
 from ledger.services.context import IdentityContext
-from ledger.store.database import WRITE
+from ledger.store.database import writing
 from ledger.store.models import IssuerKeyRow
 
 __all__ = ["IssuerPublic", "IssuerSecrets", "create_issuer", "issuer_public", "issuer_secrets"]
@@ -85,21 +85,19 @@ def create_issuer(
     )
     secret = json.dumps({"list_key": list_key.seed.hex(), "bbs_secret": bbs_secret.hex()}).encode()
     sealed = seal(secret, ctx.sealing, label=f"consular-ledger/issuer/{public.issuer_id}")
-    with ctx.engine.connect() as conn:
-        conn.execution_options(**WRITE)
-        with conn.begin():
-            conn.execute(
-                insert(IssuerKeyRow).values(
-                    issuer_id=public.issuer_id,
-                    state=state,
-                    name=name,
-                    ciphersuite=ciphersuite,
-                    list_key=public.list_key,
-                    bbs_public_key=public.bbs_public_key,
-                    sealed=sealed,
-                    created_at=format_time(datetime.now(UTC)),
-                )
+    with writing(ctx.engine) as conn:
+        conn.execute(
+            insert(IssuerKeyRow).values(
+                issuer_id=public.issuer_id,
+                state=state,
+                name=name,
+                ciphersuite=ciphersuite,
+                list_key=public.list_key,
+                bbs_public_key=public.bbs_public_key,
+                sealed=sealed,
+                created_at=format_time(datetime.now(UTC)),
             )
+        )
     ctx._cache[f"issuer:{public.issuer_id}"] = IssuerSecrets(public, list_key, bbs_secret)
     return public
 

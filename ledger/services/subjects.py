@@ -23,7 +23,7 @@ from ledger.errors import ConflictError, ForbiddenError, GoneError, MalformedErr
 from ledger.formats.entry import format_time
 from ledger.services.context import IdentityContext, new_pseudonym, now_utc
 from ledger.services.issuers import issuer_secrets
-from ledger.store.database import WRITE
+from ledger.store.database import writing
 from ledger.store.models import AccessEventRow, SubjectRow
 from ledger.store.tokens import Caller
 
@@ -99,28 +99,24 @@ def register_subject(
         {"record": record.model_dump(exclude_none=True), "salt": salt.hex()}
     ).encode()
     wrapped, ciphertext = ctx.vault.seal(plaintext, context=subject.encode())
-    with ctx.engine.connect() as conn:
-        conn.execution_options(**WRITE)
-        with conn.begin():
-            conn.execute(
-                insert(SubjectRow).values(
-                    id=subject,
-                    issuer_id=issuer_id,
-                    wrapped_key=wrapped,
-                    ciphertext=ciphertext,
-                    registered_at=format_time(now_utc()),
-                )
+    with writing(ctx.engine) as conn:
+        conn.execute(
+            insert(SubjectRow).values(
+                id=subject,
+                issuer_id=issuer_id,
+                wrapped_key=wrapped,
+                ciphertext=ciphertext,
+                registered_at=format_time(now_utc()),
             )
+        )
     try:
         (index,) = ctx.append(
             issuer.list_key,
             [("subject.registered", {"subject": subject, "commitment": commitment})],
         )
     except BaseException:
-        with ctx.engine.connect() as conn:  # the log refused it: leave no record behind
-            conn.execution_options(**WRITE)
-            with conn.begin():
-                conn.execute(delete(SubjectRow).where(SubjectRow.id == subject))
+        with writing(ctx.engine) as conn:  # the log refused it: leave no record behind
+            conn.execute(delete(SubjectRow).where(SubjectRow.id == subject))
         raise
     return Registered(subject, issuer_id, index)
 
@@ -173,19 +169,17 @@ def log_access(
         "purpose": purpose,
     }
     (index,) = ctx.append(issuer.list_key, [("record.accessed", body)])
-    with ctx.engine.connect() as conn:
-        conn.execution_options(**WRITE)
-        with conn.begin():
-            conn.execute(
-                insert(AccessEventRow).values(
-                    log_index=index,
-                    subject_id=subject,
-                    accessor=caller.accessor,
-                    role=caller.role,
-                    purpose=purpose,
-                    at=format_time(now_utc()),
-                )
+    with writing(ctx.engine) as conn:
+        conn.execute(
+            insert(AccessEventRow).values(
+                log_index=index,
+                subject_id=subject,
+                accessor=caller.accessor,
+                role=caller.role,
+                purpose=purpose,
+                at=format_time(now_utc()),
             )
+        )
 
 
 def record_for_issuance(
@@ -207,14 +201,12 @@ def erase_subject(ctx: IdentityContext, caller: Caller, subject: str) -> int:
         raise ConflictError("the personal data of this subject is already erased")
     issuer = issuer_secrets(ctx, row.issuer_id)
     (index,) = ctx.append(issuer.list_key, [("record.erased", {"subject": subject})])
-    with ctx.engine.connect() as conn:
-        conn.execution_options(**WRITE)
-        with conn.begin():
-            conn.execute(
-                update(SubjectRow)
-                .where(SubjectRow.id == subject)
-                .values(wrapped_key=None, ciphertext=None, erased_at=format_time(now_utc()))
-            )
+    with writing(ctx.engine) as conn:
+        conn.execute(
+            update(SubjectRow)
+            .where(SubjectRow.id == subject)
+            .values(wrapped_key=None, ciphertext=None, erased_at=format_time(now_utc()))
+        )
     return index
 
 

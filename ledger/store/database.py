@@ -8,6 +8,8 @@ the write lock up front (``BEGIN IMMEDIATE``) rather than fail when upgrading a 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import Connection, Engine, create_engine, event
@@ -15,12 +17,22 @@ from sqlalchemy.engine import make_url
 
 from ledger.errors import MalformedError
 
-__all__ = ["WRITE", "create_database_engine", "is_sqlite"]
+__all__ = ["WRITE", "create_database_engine", "is_sqlite", "writing"]
 
 #: Execution options for a connection that will write: on SQLite it takes the write lock at BEGIN.
 WRITE = {"sqlite_begin": "IMMEDIATE"}
 
 _BUSY_TIMEOUT_S = 60
+
+
+@contextmanager
+def writing(engine: Engine) -> Iterator[Connection]:
+    """A connection in a write transaction (on SQLite the write lock is taken at BEGIN, so two
+    writers queue instead of deadlocking); committed when the block ends, rolled back on error."""
+    with engine.connect() as conn:
+        conn.execution_options(**WRITE)
+        with conn.begin():
+            yield conn
 
 
 def is_sqlite(engine: Engine | Connection) -> bool:

@@ -8,7 +8,7 @@ from sqlalchemy import Engine, insert
 from sqlalchemy.exc import IntegrityError
 
 from ledger.formats.entry import format_time
-from ledger.store.database import WRITE
+from ledger.store.database import writing
 from ledger.store.models import SeenPresentationRow
 
 __all__ = ["DatabaseReplayStore"]
@@ -23,12 +23,10 @@ class DatabaseReplayStore:
     def check_and_record(self, digest: bytes, now: datetime) -> bool:
         """Record ``digest``; True if it was recorded before (a replay). Atomic across processes."""
         try:
-            with self._engine.connect() as conn:
-                conn.execution_options(**WRITE)
-                with conn.begin():
-                    conn.execute(
-                        insert(SeenPresentationRow).values(digest=digest, seen_at=format_time(now))
-                    )
+            with writing(self._engine) as conn:
+                conn.execute(
+                    insert(SeenPresentationRow).values(digest=digest, seen_at=format_time(now))
+                )
         except IntegrityError:
             return True
         return False

@@ -15,7 +15,7 @@ from sqlalchemy import Engine, insert, select, update
 
 from ledger.errors import MalformedError, NotFoundError
 from ledger.formats.entry import format_time
-from ledger.store.database import WRITE
+from ledger.store.database import writing
 from ledger.store.models import ApiToken
 
 __all__ = ["ROLES", "Caller", "create_token", "revoke_token", "token_caller", "token_role"]
@@ -55,19 +55,17 @@ def create_token(
     if (role == "subject") != (subject_id is not None):
         raise MalformedError("a subject token, and only it, is bound to a subject")
     token = _PREFIX + secrets.token_urlsafe(32)
-    with engine.connect() as conn:
-        conn.execution_options(**WRITE)
-        with conn.begin():
-            conn.execute(
-                insert(ApiToken).values(
-                    token_hash=_digest(token),
-                    role=role,
-                    label=label[:200],
-                    created_at=format_time(datetime.now(UTC)),
-                    issuer_id=issuer_id,
-                    subject_id=subject_id,
-                )
+    with writing(engine) as conn:
+        conn.execute(
+            insert(ApiToken).values(
+                token_hash=_digest(token),
+                role=role,
+                label=label[:200],
+                created_at=format_time(datetime.now(UTC)),
+                issuer_id=issuer_id,
+                subject_id=subject_id,
             )
+        )
     return token
 
 
@@ -95,13 +93,11 @@ def token_role(engine: Engine, token: str) -> str | None:
 
 
 def revoke_token(engine: Engine, token: str) -> None:
-    with engine.connect() as conn:
-        conn.execution_options(**WRITE)
-        with conn.begin():
-            done = conn.execute(
-                update(ApiToken)
-                .where(ApiToken.token_hash == _digest(token), ApiToken.revoked_at.is_(None))
-                .values(revoked_at=format_time(datetime.now(UTC)))
-            )
+    with writing(engine) as conn:
+        done = conn.execute(
+            update(ApiToken)
+            .where(ApiToken.token_hash == _digest(token), ApiToken.revoked_at.is_(None))
+            .values(revoked_at=format_time(datetime.now(UTC)))
+        )
     if done.rowcount == 0:
         raise NotFoundError("no live token like that")
