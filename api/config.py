@@ -77,13 +77,15 @@ class Settings(BaseSettings):
         In development only, a random master key is kept in ``<data_dir>/dev-master.key``
         (mode 0600) so the service starts with no set-up; never use that in production.
         """
-        if self.master_key is not None:
+        if _given(self.master_key):
+            assert self.master_key is not None
             try:
                 raw = base64.b64decode(self.master_key.get_secret_value(), validate=True)
             except binascii.Error:
                 raise MalformedError("CONSULAR_LEDGER_MASTER_KEY is not base64") from None
             return SealingKey(master_key=raw)
-        if self.passphrase is not None:
+        if _given(self.passphrase):
+            assert self.passphrase is not None
             phrase = self.passphrase.get_secret_value()
             if not self.dev and phrase.lower() in _PLACEHOLDERS:
                 raise MalformedError("CONSULAR_LEDGER_PASSPHRASE is a placeholder; set a real one")
@@ -97,7 +99,8 @@ class Settings(BaseSettings):
 
     def vault_kek(self) -> bytes:
         """The key-encryption key of the personal-records vault (32 bytes)."""
-        if self.vault_key is not None:
+        if _given(self.vault_key):
+            assert self.vault_key is not None
             try:
                 raw = base64.b64decode(self.vault_key.get_secret_value(), validate=True)
             except binascii.Error:
@@ -110,6 +113,11 @@ class Settings(BaseSettings):
         raise MalformedError(
             "no vault key: set CONSULAR_LEDGER_VAULT_KEY (base64 of 32 random bytes)"
         )
+
+
+def _given(secret: SecretStr | None) -> bool:
+    """An empty environment variable counts as not set."""
+    return secret is not None and bool(secret.get_secret_value())
 
 
 def _dev_key(path: Path) -> bytes:
