@@ -287,3 +287,25 @@ def test_a_root_cannot_certify_another_states_consulate(
     forged = sign_entry("trust.issuer_certified", body, gtm_root).encode()
     response = instance.append(forged)
     assert response.status_code == 403 and "root of MEX" in response.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    ("payload", "code"),
+    [
+        ("HC1:6BFOXN", "malformed_payload"),
+        ("CL1:!!!", "malformed_payload"),
+        ("CL1:", "malformed_payload"),
+    ],
+)
+def test_online_verification_answers_every_payload_with_a_verdict(
+    instance: Instance, consulate: Consulate, payload: str, code: str
+) -> None:
+    response = instance.client.post("/v1/presentations/verify", json={"payload": payload})
+    assert response.status_code == 200
+    assert response.json()["valid"] is False and response.json()["code"] == code
+
+
+def test_online_verification_refuses_a_malformed_request(instance: Instance) -> None:
+    response = instance.client.post("/v1/presentations/verify", json={"qr": "x"})
+    assert response.status_code == 400
+    assert response.headers["content-type"] == "application/problem+json"
