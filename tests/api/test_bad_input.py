@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -151,3 +152,29 @@ def test_bad_reads_are_clear_problems(
 
 def test_wrong_method_is_a_problem(instance: Instance) -> None:
     _assert_problem(instance.client.delete("/v1/log/checkpoint"), 405, "Method Not Allowed")
+
+
+def test_a_database_outage_is_a_503_not_a_500(instance: Instance, tmp_path: Path) -> None:
+    url = instance.settings.resolved_database_url
+    if not url.startswith("sqlite:///"):
+        pytest.skip("the outage is simulated by taking the SQLite file away")
+    engine = instance.client.app.state.engine  # type: ignore[attr-defined]
+    engine.dispose()
+    db = Path(url.removeprefix("sqlite:///"))
+    away = tmp_path / "away"
+    away.mkdir()
+    files = [f for f in db.parent.glob(db.name + "*")]
+    for f in files:
+        f.rename(away / f.name)
+    db.mkdir()  # a directory where the database was: SQLite cannot open it
+    try:
+        response = instance.client.get("/v1/log/checkpoint")
+        assert response.status_code == 503, response.text
+        assert response.headers["retry-after"] == "1"
+        assert response.json()["type"] == "urn:consular-ledger:problem:unavailable"
+    finally:
+        engine.dispose()
+        db.rmdir()
+        for f in files:
+            (away / f.name).rename(f)
+    assert instance.client.get("/v1/log/checkpoint").status_code == 200
