@@ -407,13 +407,14 @@ def trust_delegate(
 def trust_revoke_issuer(
     root_key: RootKey,
     issuer_id: Annotated[str, typer.Option(help="the issuer whose key is revoked")],
+    state: Annotated[str, typer.Option(help="the issuer's state (whose root you hold)")],
     revoked_from: Annotated[str, typer.Option("--from", help="YYYY-MM-DDTHH:MM:SSZ")],
     reason: Annotated[str, typer.Option(help="compromised, retired or superseded")] = "compromised",
     url: Url = "http://127.0.0.1:8000",
     token_file: TokenFile = None,
 ) -> None:
     """(state root) Distrust an issuer key for credentials issued from a given time on."""
-    body = {"issuer_id": issuer_id, "revoked_from": revoked_from, "reason": reason}
+    body = {"issuer_id": issuer_id, "state": state, "revoked_from": revoked_from, "reason": reason}
     result = _post_entry(
         url, token_file, _signed("trust.issuer_revoked", body, _load_root(root_key))
     )

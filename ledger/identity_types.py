@@ -134,11 +134,16 @@ class DelegationBody(StrictBody):
 
 
 class IssuerRevokedBody(StrictBody):
-    """An issuer key is not to be trusted for credentials issued from ``revoked_from`` on."""
+    """An issuer key is not to be trusted for credentials issued from ``revoked_from`` on.
+    ``state`` is the issuer's own state: only that state's root may revoke it."""
 
     issuer_id: KeyId
+    state: State
     revoked_from: Time
     reason: Literal["compromised", "retired", "superseded"]
+
+    def required_actor_name(self) -> str:
+        return root_name(self.state)
 
 
 class SubjectRegisteredBody(StrictBody):

@@ -160,8 +160,8 @@ class TrustView:
             signer = self._root_of(body.state, entry.actor)
         elif isinstance(body, IssuerRevokedBody):
             issuer = self.issuers.get(body.issuer_id)
-            if issuer is None:
-                raise _NotAuthorised("revokes an issuer that was never certified")
+            if issuer is None or issuer.state != body.state:
+                raise _NotAuthorised(f"revokes no issuer certified by the root of {body.state}")
             signer = self._root_of(issuer.state, entry.actor)
         else:
             raise MalformedError(f"{entry.type} is not a trust entry")

@@ -174,6 +174,7 @@ class World:
             "trust.issuer_revoked",
             {
                 "issuer_id": issuer.issuer_id,
+                "state": issuer.state,
                 "revoked_from": format_time(revoked_from),
                 "reason": "compromised",
             },
