@@ -12,7 +12,7 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ledger.errors import (
@@ -96,6 +96,13 @@ def install_problem_handlers(app: FastAPI) -> None:
         )
         detail = exc.detail if isinstance(exc.detail, str) else None
         return problem(exc.status_code, slug, titles.get(exc.status_code, "Error"), detail)
+
+    @app.exception_handler(IntegrityError)
+    async def _race(_request: Request, exc: IntegrityError) -> JSONResponse:
+        log.info("concurrent change refused", extra={"error": type(exc.orig).__name__})
+        return problem(
+            409, "conflict", "Conflict", "a concurrent change got there first; try again"
+        )
 
     @app.exception_handler(OperationalError)
     async def _database_down(_request: Request, exc: OperationalError) -> JSONResponse:

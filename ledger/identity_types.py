@@ -151,7 +151,13 @@ class SubjectRegisteredBody(StrictBody):
     commitment: Digest
 
 
+Nonce = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{16}$")]
+
+
 class RecordAccessedBody(StrictBody):
+    """One read of a personal record. ``nonce`` keeps two reads in the same second distinct."""
+
+    nonce: Nonce
     subject: Pseudonym
     accessor: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{16}$")]
     role: Literal["officer", "supervisor"]
@@ -172,6 +178,9 @@ class CredentialIssuedBody(StrictBody):
 
 
 class CredentialStatusBody(StrictBody):
+    """A status change; ``nonce`` keeps e.g. suspend, reinstate, suspend in one second distinct."""
+
+    nonce: Nonce
     credential: Pseudonym
     status: Literal["revoked", "suspended", "active"]
 

@@ -158,6 +158,10 @@ class TrustView:
             signer = operator_key
         elif isinstance(body, IssuerCertifiedBody | DelegationBody):
             signer = self._root_of(body.state, entry.actor)
+            if isinstance(body, IssuerCertifiedBody) and body.issuer_id in self.issuers:
+                # a key is certified once: a second certification must not reset a revocation
+                # or move the issuer to another state
+                raise _NotAuthorised("certifies an issuer key that is already certified")
         elif isinstance(body, IssuerRevokedBody):
             issuer = self.issuers.get(body.issuer_id)
             if issuer is None or issuer.state != body.state:

@@ -30,6 +30,7 @@ from ledger.store.tokens import Caller
 router = APIRouter(prefix="/v1/log", tags=["log"])
 
 MAX_PAGE = 1000
+MAX_INDEX = 2**63 - 1  # the database's BIGINT
 Writer = Annotated[Caller, Depends(require_role("operator", "officer"))]
 
 
@@ -172,9 +173,11 @@ def _parse_hash(text: str) -> bytes:
 @router.get("/proof/inclusion", response_model=ProofOut)
 async def inclusion(
     request: Request,
-    index: Annotated[int | None, Query(ge=0)] = None,
+    index: Annotated[int | None, Query(ge=0, le=MAX_INDEX)] = None,
     leaf_hash: Annotated[str | None, Query(description="base64 leaf hash")] = None,
-    tree_size: Annotated[int | None, Query(ge=1, description="default: the latest")] = None,
+    tree_size: Annotated[
+        int | None, Query(ge=1, le=MAX_INDEX, description="default: the latest")
+    ] = None,
 ) -> ProofOut:
     """Inclusion proof of one entry, by index or by leaf hash."""
     store = request.app.state.log.store
@@ -194,8 +197,10 @@ async def inclusion(
 @router.get("/proof/consistency", response_model=ConsistencyOut)
 async def consistency(
     request: Request,
-    first: Annotated[int, Query(ge=1)],
-    second: Annotated[int | None, Query(ge=1, description="default: the latest")] = None,
+    first: Annotated[int, Query(ge=1, le=MAX_INDEX)],
+    second: Annotated[
+        int | None, Query(ge=1, le=MAX_INDEX, description="default: the latest")
+    ] = None,
 ) -> ConsistencyOut:
     """Consistency proof between two sizes of this log (RFC 9162 §2.1.4)."""
     store = request.app.state.log.store
@@ -211,9 +216,9 @@ def _entry_out(index: int, data: bytes) -> EntryOut:
 @router.get("/entries", response_model=EntriesOut)
 async def entries(
     request: Request,
-    start: Annotated[int, Query(ge=0)] = 0,
+    start: Annotated[int, Query(ge=0, le=MAX_INDEX)] = 0,
     end: Annotated[
-        int | None, Query(ge=1, description=f"exclusive; at most {MAX_PAGE} entries")
+        int | None, Query(ge=1, le=MAX_INDEX, description=f"exclusive; at most {MAX_PAGE} entries")
     ] = None,
 ) -> EntriesOut:
     """A range of entries in log order."""

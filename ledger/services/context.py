@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import secrets
 from collections.abc import Mapping, Sequence
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -15,11 +16,17 @@ from sqlalchemy import Engine
 from ledger.crypto.actor_keys import ActorKey
 from ledger.crypto.sealed import SealingKey
 from ledger.crypto.vault import Vault
+from ledger.errors import ConflictError, UnavailableError
 from ledger.formats.entry import sign_entry
 from ledger.services.log import LogService
 from ledger.store.log_store import Integrated
 
-__all__ = ["IdentityContext", "new_pseudonym", "now_utc"]
+__all__ = ["AppendPendingError", "IdentityContext", "new_pseudonym", "now_utc"]
+
+
+class AppendPendingError(UnavailableError):
+    """The log has not confirmed an entry in time: it is queued and may still land, so what
+    depends on it must not be undone as if it had failed."""
 
 
 def new_pseudonym() -> str:
@@ -50,5 +57,12 @@ class IdentityContext:
             self.log.append(sign_entry(kind, body, signer, time=now).encode())
             for kind, body in items
         ]
-        results: list[Integrated] = [f.result(timeout=self.append_timeout) for f in futures]
+        try:
+            results: list[Integrated] = [f.result(timeout=self.append_timeout) for f in futures]
+        except FutureTimeout:
+            raise AppendPendingError(
+                "the log did not confirm the entry in time; it may still be recorded"
+            ) from None
+        if any(r.duplicate for r in results):  # service entries are always new events
+            raise ConflictError("an identical entry is already in the log; try again")
         return [r.index for r in results]

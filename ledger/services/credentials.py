@@ -13,14 +13,20 @@ import base64
 import hashlib
 import secrets
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import Connection, delete, func, insert, select, update
 
 from ledger.crypto import bbs
 from ledger.errors import ConflictError, MalformedError, NotFoundError
-from ledger.formats.credential import CredentialAttributes, age_over, credential_header
+from ledger.formats.credential import (
+    DOCUMENT_TYPE,
+    CredentialAttributes,
+    age_over,
+    credential_header,
+)
 from ledger.formats.entry import format_time
 from ledger.formats.offer import Offer, OfferedCredential, split_attributes
 from ledger.formats.status_list import (
@@ -30,12 +36,14 @@ from ledger.formats.status_list import (
     new_bits,
     set_status,
 )
-from ledger.services.context import IdentityContext, new_pseudonym, now_utc
+from ledger.services.context import AppendPendingError, IdentityContext, new_pseudonym, now_utc
 from ledger.services.issuers import IssuerSecrets, issuer_secrets
-from ledger.services.subjects import _check_scope, record_for_issuance
+from ledger.services.subjects import _check_scope, log_access, open_record
+from ledger.services.trust_service import trust_list_document
 from ledger.store.database import writing
 from ledger.store.models import CredentialRow, DocumentRow, StatusListRow
 from ledger.store.tokens import Caller
+from ledger.trust import open_trust_list
 
 __all__ = [
     "Issued",
@@ -87,60 +95,73 @@ def _digest(doc: bytes) -> str:
     return base64.b64encode(hashlib.sha256(doc).digest()).decode()
 
 
-def _reserve(
-    ctx: IdentityContext, issuer: IssuerSecrets, count: int
-) -> tuple[str, list[int], bool, bytes, bytes]:
-    """Pick ``count`` fresh random indexes in the issuer's current list (creating one if needed)."""
+def _current_list(ctx: IdentityContext, issuer: IssuerSecrets, count: int) -> str:
+    """The issuer's status list with room for ``count`` more indexes; a new list is created and
+    its first version logged before any credential refers to it."""
     issuer_id = issuer.public.issuer_id
-    with writing(ctx.engine) as conn:
-        row = conn.execute(
-            select(StatusListRow.id, StatusListRow.used)
+    with ctx.engine.connect() as conn:
+        found = conn.execute(
+            select(StatusListRow.id)
             .where(StatusListRow.issuer_id == issuer_id, StatusListRow.used + count <= _MAX_FILL)
             .order_by(StatusListRow.id)
             .limit(1)
-        ).first()
-        created = row is None
-        if created:
-            n = conn.execute(
-                select(StatusListRow.id).where(StatusListRow.issuer_id == issuer_id)
-            ).all()
-            list_id = f"{issuer_id[:12]}-{len(n) + 1}"
-            empty = new_bits()
-            revocation = _sign_list(issuer, list_id, "revocation", 1, empty)
-            suspension = _sign_list(issuer, list_id, "suspension", 1, empty)
-            conn.execute(
-                insert(StatusListRow).values(
-                    id=list_id,
-                    issuer_id=issuer_id,
-                    size=DEFAULT_SIZE,
-                    used=0,
-                    version=1,
-                    revocation=empty,
-                    suspension=empty,
-                    revocation_doc=revocation,
-                    suspension_doc=suspension,
-                )
-            )
-        else:
-            list_id = row[0]
-            revocation = suspension = b""
-        taken = set(
-            conn.execute(
-                select(CredentialRow.status_index).where(CredentialRow.status_list_id == list_id)
-            ).scalars()
-        )
-        picked: list[int] = []
-        while len(picked) < count:
-            index = secrets.randbelow(DEFAULT_SIZE)
-            if index not in taken:
-                taken.add(index)
-                picked.append(index)
+        ).scalar_one_or_none()
+        existing = conn.execute(
+            select(func.count())
+            .select_from(StatusListRow)
+            .where(StatusListRow.issuer_id == issuer_id)
+        ).scalar_one()
+    if found is not None:
+        return found
+    list_id = f"{issuer_id[:12]}-{existing + 1}"
+    empty = new_bits()
+    revocation = _sign_list(issuer, list_id, "revocation", 1, empty)
+    suspension = _sign_list(issuer, list_id, "suspension", 1, empty)
+    with writing(ctx.engine) as conn:  # a concurrent creator makes this a 409: try again
         conn.execute(
-            update(StatusListRow)
-            .where(StatusListRow.id == list_id)
-            .values(used=StatusListRow.used + count)
-        )
-    return list_id, picked, created, revocation, suspension
+            insert(StatusListRow).values(
+                id=list_id, issuer_id=issuer_id, size=DEFAULT_SIZE, used=0, version=1,
+                revocation=empty, suspension=empty,
+                revocation_doc=revocation, suspension_doc=suspension,
+            )
+        )  # fmt: skip
+    _log_or_undo(
+        ctx,
+        issuer,
+        [_published(list_id, "revocation", 1, revocation),
+         _published(list_id, "suspension", 1, suspension)],
+        undo=lambda conn: conn.execute(delete(StatusListRow).where(StatusListRow.id == list_id)),
+    )  # fmt: skip
+    return list_id
+
+
+def _published(
+    list_id: str, purpose: str, version: int, doc: bytes
+) -> tuple[str, dict[str, object]]:
+    return (
+        "status_list.published",
+        {"status_list": list_id, "purpose": purpose, "version": version, "sha256": _digest(doc)},
+    )
+
+
+def _log_or_undo(
+    ctx: IdentityContext,
+    issuer: IssuerSecrets,
+    entries: list[tuple[str, dict[str, object]]],
+    *,
+    undo: Callable[[Connection], object],
+) -> list[int]:
+    """Append ``entries``; if the log refuses them, undo the database change they describe, so
+    database and log agree. (An entry not yet confirmed may still land: then nothing is undone.)
+    """
+    try:
+        return ctx.append(issuer.list_key, entries)
+    except AppendPendingError:
+        raise
+    except BaseException:
+        with writing(ctx.engine) as conn:
+            undo(conn)
+        raise
 
 
 def issue_document(
@@ -153,16 +174,24 @@ def issue_document(
     batch: int = 5,
     today: date | None = None,
 ) -> Issued:
-    """Issue a consular ID to a registered subject as ``batch`` BBS credentials."""
+    """Issue a consular ID to a registered subject as ``batch`` BBS credentials.
+
+    Refused (before anything is logged) if the consulate is not certified, on the trust list,
+    for the subject's nationality on this date.
+    """
     if not 1 <= batch <= 10:
         raise MalformedError("batch must be 1..10 credentials")
     if not 1 <= expiry_months <= 120:
         raise MalformedError("expiry_months must be 1..120")
     if not 1 <= len(document_number) <= 40 or not document_number.isprintable():
         raise MalformedError("document_number must be 1..40 printable characters")
-    issuer_id, record = record_for_issuance(ctx, caller, subject)
+    issuer_id, record = open_record(ctx, caller, subject)
     issuer = issuer_secrets(ctx, issuer_id)
     on = today or now_utc().date()
+    trust = open_trust_list(trust_list_document(ctx), ctx.operator.public_key)
+    trust.view.check(
+        issuer_id, nationality=record.nationality, document_type=DOCUMENT_TYPE, issued_on=on
+    )
     common = {
         "document_number": document_number,
         "family_name": record.family_name,
@@ -176,75 +205,73 @@ def issue_document(
         "expiry": _add_months(on, expiry_months),
         "holder_secret": secrets.token_hex(16),
     }
-    with _LIST_LOCK:
-        list_id, indexes, created, rev_doc, susp_doc = _reserve(ctx, issuer, batch)
+    CredentialAttributes(**common, status_list_id="check", status_index="0")  # fail early
+    log_access(ctx, caller, issuer_id, subject, "issuance")
+    list_id = _current_list(ctx, issuer, batch)
     document_id = new_pseudonym()
+    with _LIST_LOCK, writing(ctx.engine) as conn:
+        taken = set(
+            conn.execute(
+                select(CredentialRow.status_index).where(CredentialRow.status_list_id == list_id)
+            ).scalars()
+        )
+        indexes: list[int] = []
+        while len(indexes) < batch:
+            index = secrets.randbelow(DEFAULT_SIZE)
+            if index not in taken:
+                taken.add(index)
+                indexes.append(index)
+        ids = [new_pseudonym() for _ in indexes]
+        conn.execute(
+            insert(DocumentRow).values(
+                id=document_id, subject_id=subject, issuer_id=issuer_id, status="active",
+                issued_at=format_time(now_utc()),
+            )
+        )  # fmt: skip
+        conn.execute(
+            insert(CredentialRow),
+            [
+                {"id": cid, "document_id": document_id, "status_list_id": list_id,
+                 "status_index": index}
+                for cid, index in zip(ids, indexes, strict=True)
+            ],
+        )  # fmt: skip
+        conn.execute(
+            update(StatusListRow)
+            .where(StatusListRow.id == list_id)
+            .values(used=StatusListRow.used + batch)
+        )
+
+    def undo(conn: Connection) -> None:  # the document was never issued
+        conn.execute(delete(CredentialRow).where(CredentialRow.document_id == document_id))
+        conn.execute(delete(DocumentRow).where(DocumentRow.id == document_id))
+        conn.execute(
+            update(StatusListRow)
+            .where(StatusListRow.id == list_id)
+            .values(used=StatusListRow.used - batch)
+        )
+
     header = credential_header()
     offered: list[OfferedCredential] = []
     entries: list[tuple[str, dict[str, object]]] = []
-    rows: list[dict[str, object]] = []
-    for index in indexes:
-        attrs = CredentialAttributes(**common, status_list_id=list_id, status_index=str(index))
-        signature = bbs.sign(
-            issuer.bbs_secret,
-            issuer.public.bbs_public_key,
-            header,
-            attrs.messages(),
-            ciphersuite=issuer.suite,
-        )
-        credential_id = new_pseudonym()
-        commitment = credential_commitment(signature)
-        offered.append(OfferedCredential(credential_id, list_id, index, signature))
-        rows.append(
-            {
-                "id": credential_id,
-                "document_id": document_id,
-                "status_list_id": list_id,
-                "status_index": index,
-            }
-        )
-        entries.append(
-            (
-                "credential.issued",
-                {
-                    "credential": credential_id,
-                    "commitment": commitment,
-                    "status_list": list_id,
-                    "status_index": index,
-                },
-            )
-        )
-    if created:
-        for purpose, doc in (("revocation", rev_doc), ("suspension", susp_doc)):
-            entries.append(
-                (
-                    "status_list.published",
-                    {
-                        "status_list": list_id,
-                        "purpose": purpose,
-                        "version": 1,
-                        "sha256": _digest(doc),
-                    },
-                )
-            )
-    with writing(ctx.engine) as conn:
-        conn.execute(
-            insert(DocumentRow).values(
-                id=document_id,
-                subject_id=subject,
-                issuer_id=issuer_id,
-                status="active",
-                issued_at=format_time(now_utc()),
-            )
-        )
-        conn.execute(insert(CredentialRow), rows)
     try:
-        log_indexes = ctx.append(issuer.list_key, entries)
+        for cid, index in zip(ids, indexes, strict=True):
+            attrs = CredentialAttributes(**common, status_list_id=list_id, status_index=str(index))
+            signature = bbs.sign(
+                issuer.bbs_secret, issuer.public.bbs_public_key, header, attrs.messages(),
+                ciphersuite=issuer.suite,
+            )  # fmt: skip
+            offered.append(OfferedCredential(cid, list_id, index, signature))
+            entries.append((
+                "credential.issued",
+                {"credential": cid, "commitment": credential_commitment(signature),
+                 "status_list": list_id, "status_index": index},
+            ))  # fmt: skip
     except BaseException:
-        with writing(ctx.engine) as conn:  # the log refused: the document was never issued
-            conn.execute(delete(CredentialRow).where(CredentialRow.document_id == document_id))
-            conn.execute(delete(DocumentRow).where(DocumentRow.id == document_id))
+        with writing(ctx.engine) as conn:
+            undo(conn)
         raise
+    log_indexes = _log_or_undo(ctx, issuer, entries, undo=undo)
     offer = Offer(
         issuer_id=issuer_id,
         ciphersuite=issuer.public.ciphersuite,
@@ -257,7 +284,12 @@ def issue_document(
 
 
 def change_status(ctx: IdentityContext, caller: Caller, document_id: str, status: str) -> list[int]:
-    """Set a document's status (revoked is final); flips every credential of the batch."""
+    """Set a document's status (revoked is final); flips every credential of the batch.
+
+    The new status lists are stored first and then logged, so a change is never in the log
+    without being served; if the log refuses it, the lists are put back and the call fails.
+    Another change to the same lists in between (any process) makes this one a 409.
+    """
     if status not in STATUSES:
         raise MalformedError(f"status must be one of {', '.join(STATUSES)}")
     with ctx.engine.connect() as conn:
@@ -278,64 +310,66 @@ def change_status(ctx: IdentityContext, caller: Caller, document_id: str, status
     if current == status:
         raise ConflictError(f"the document is already {status}")
     issuer = issuer_secrets(ctx, issuer_id)
+    entries: list[tuple[str, dict[str, object]]] = [
+        (
+            "credential.status_changed",
+            {"nonce": secrets.token_hex(8), "credential": cid, "status": status},
+        )
+        for cid, _, _ in creds
+    ]
+    before: dict[str, dict[str, object]] = {}
+    after: dict[str, dict[str, object]] = {}
     with _LIST_LOCK:
-        lists = {list_id for _, list_id, _ in creds}
-        updates: dict[str, dict[str, object]] = {}
-        entries: list[tuple[str, dict[str, object]]] = [
-            ("credential.status_changed", {"credential": cid, "status": status})
-            for cid, _, _ in creds
-        ]
         with ctx.engine.connect() as conn:
-            for list_id in sorted(lists):
+            for list_id in sorted({list_id for _, list_id, _ in creds}):
                 row = conn.execute(
                     select(
-                        StatusListRow.revocation, StatusListRow.suspension, StatusListRow.version
+                        StatusListRow.revocation, StatusListRow.suspension,
+                        StatusListRow.version, StatusListRow.revocation_doc,
+                        StatusListRow.suspension_doc,
                     ).where(StatusListRow.id == list_id)
-                ).one()
+                ).one()  # fmt: skip
                 revocation, suspension, version = bytes(row[0]), bytes(row[1]), row[2]
+                before[list_id] = {
+                    "revocation": revocation, "suspension": suspension, "version": version,
+                    "revocation_doc": bytes(row[3]), "suspension_doc": bytes(row[4]),
+                }  # fmt: skip
                 for _, lid, index in creds:
-                    if lid != list_id:
-                        continue
-                    revocation = set_status(revocation, index, status == "revoked")
-                    suspension = set_status(suspension, index, status == "suspended")
-                new_version = version + 1
-                rev_doc = _sign_list(issuer, list_id, "revocation", new_version, revocation)
-                susp_doc = _sign_list(issuer, list_id, "suspension", new_version, suspension)
-                updates[list_id] = {
-                    "revocation": revocation,
-                    "suspension": suspension,
-                    "version": new_version,
-                    "revocation_doc": rev_doc,
-                    "suspension_doc": susp_doc,
-                    "_old": version,
-                }
-                for purpose, doc_bytes in (("revocation", rev_doc), ("suspension", susp_doc)):
-                    entries.append(
-                        (
-                            "status_list.published",
-                            {
-                                "status_list": list_id,
-                                "purpose": purpose,
-                                "version": new_version,
-                                "sha256": _digest(doc_bytes),
-                            },
-                        )
-                    )
-        indexes = ctx.append(issuer.list_key, entries)
-        with writing(ctx.engine) as conn:
-            for list_id, values in updates.items():
-                old = values.pop("_old")
+                    if lid == list_id:
+                        revocation = set_status(revocation, index, status == "revoked")
+                        suspension = set_status(suspension, index, status == "suspended")
+                rev_doc = _sign_list(issuer, list_id, "revocation", version + 1, revocation)
+                susp_doc = _sign_list(issuer, list_id, "suspension", version + 1, suspension)
+                after[list_id] = {
+                    "revocation": revocation, "suspension": suspension, "version": version + 1,
+                    "revocation_doc": rev_doc, "suspension_doc": susp_doc,
+                }  # fmt: skip
+                entries.append(_published(list_id, "revocation", version + 1, rev_doc))
+                entries.append(_published(list_id, "suspension", version + 1, susp_doc))
+
+        def swap(conn: Connection, old: dict, new: dict, doc_from: str, doc_to: str) -> None:  # type: ignore[type-arg]
+            for list_id, values in new.items():
                 done = conn.execute(
                     update(StatusListRow)
-                    .where(StatusListRow.id == list_id, StatusListRow.version == old)
+                    .where(
+                        StatusListRow.id == list_id,
+                        StatusListRow.version == old[list_id]["version"],
+                    )
                     .values(**values)
                 )
                 if done.rowcount != 1:
                     raise ConflictError("the status list changed meanwhile; try again")
             conn.execute(
-                update(DocumentRow).where(DocumentRow.id == document_id).values(status=status)
+                update(DocumentRow)
+                .where(DocumentRow.id == document_id, DocumentRow.status == doc_from)
+                .values(status=doc_to)
             )
-    return indexes
+
+        with writing(ctx.engine) as conn:
+            swap(conn, before, after, current, status)
+        return _log_or_undo(
+            ctx, issuer, entries, undo=lambda conn: swap(conn, after, before, status, current)
+        )
 
 
 def status_list_ids(ctx: IdentityContext) -> list[str]:

@@ -13,15 +13,16 @@ import hashlib
 import json
 import secrets
 from dataclasses import dataclass
+from datetime import date
 from typing import Annotated, Any
 
 import rfc8785
-from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError
+from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError, field_validator
 from sqlalchemy import delete, insert, select, update
 
 from ledger.errors import ConflictError, ForbiddenError, GoneError, MalformedError, NotFoundError
 from ledger.formats.entry import format_time
-from ledger.services.context import IdentityContext, new_pseudonym, now_utc
+from ledger.services.context import AppendPendingError, IdentityContext, new_pseudonym, now_utc
 from ledger.services.issuers import issuer_secrets
 from ledger.store.database import writing
 from ledger.store.models import AccessEventRow, SubjectRow
@@ -33,6 +34,8 @@ __all__ = [
     "Registered",
     "access_history",
     "erase_subject",
+    "log_access",
+    "open_record",
     "read_subject",
     "register_subject",
 ]
@@ -61,6 +64,17 @@ class PersonalRecord(BaseModel):
     place_of_birth: Text | None = None
     address: Annotated[str, StringConstraints(max_length=500)] | None = None
 
+    @field_validator("birth_date")
+    @classmethod
+    def _real_past_date(cls, value: str) -> str:
+        try:
+            born = date.fromisoformat(value)
+        except ValueError:
+            raise ValueError("not a real date") from None
+        if born > date.today():
+            raise ValueError("in the future")
+        return value
+
 
 def parse_record(data: Any) -> PersonalRecord:
     try:
@@ -78,7 +92,9 @@ class Registered:
 
 
 def _check_scope(caller: Caller, issuer_id: str) -> None:
-    if caller.issuer_id is not None and caller.issuer_id != issuer_id:
+    """Officers and supervisors act only on their own consulate's records (their token says
+    which); a token without a consulate acts on none."""
+    if caller.issuer_id != issuer_id:
         raise ForbiddenError("this record belongs to another consulate")
 
 
@@ -114,6 +130,8 @@ def register_subject(
             issuer.list_key,
             [("subject.registered", {"subject": subject, "commitment": commitment})],
         )
+    except AppendPendingError:
+        raise  # it may still be logged: keep the record it would name
     except BaseException:
         with writing(ctx.engine) as conn:  # the log refused it: leave no record behind
             conn.execute(delete(SubjectRow).where(SubjectRow.id == subject))
@@ -149,11 +167,17 @@ def read_subject(
     """The personal record, after logging who read it and why (durably, before it is returned)."""
     if purpose not in PURPOSES:
         raise MalformedError(f"purpose must be one of {', '.join(PURPOSES)}")
+    issuer_id, record = open_record(ctx, caller, subject)  # fails before logging a read
+    log_access(ctx, caller, issuer_id, subject, purpose)
+    return record
+
+
+def open_record(ctx: IdentityContext, caller: Caller, subject: str) -> tuple[str, PersonalRecord]:
+    """(issuer id, record) *without* logging the read: every caller must log it with
+    :func:`log_access` before anything derived from the record leaves the service."""
     row = _row(ctx, subject)
     _check_scope(caller, row.issuer_id)
-    opened = _open(ctx, row)  # fail before logging an access that cannot happen
-    log_access(ctx, caller, row.issuer_id, subject, purpose)
-    return PersonalRecord.model_validate(opened["record"])
+    return row.issuer_id, PersonalRecord.model_validate(_open(ctx, row)["record"])
 
 
 def log_access(
@@ -163,6 +187,7 @@ def log_access(
         raise ForbiddenError("only officers and supervisors read personal records")
     issuer = issuer_secrets(ctx, issuer_id)
     body = {
+        "nonce": secrets.token_hex(8),
         "subject": subject,
         "accessor": caller.accessor,
         "role": caller.role,
@@ -180,17 +205,6 @@ def log_access(
                 at=format_time(now_utc()),
             )
         )
-
-
-def record_for_issuance(
-    ctx: IdentityContext, caller: Caller, subject: str
-) -> tuple[str, PersonalRecord]:
-    """(issuer id, record) for issuing a credential; the read is logged as ``issuance``."""
-    row = _row(ctx, subject)
-    _check_scope(caller, row.issuer_id)
-    opened = _open(ctx, row)
-    log_access(ctx, caller, row.issuer_id, subject, "issuance")
-    return row.issuer_id, PersonalRecord.model_validate(opened["record"])
 
 
 def erase_subject(ctx: IdentityContext, caller: Caller, subject: str) -> int:

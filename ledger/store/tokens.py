@@ -16,11 +16,13 @@ from sqlalchemy import Engine, insert, select, update
 from ledger.errors import MalformedError, NotFoundError
 from ledger.formats.entry import format_time
 from ledger.store.database import writing
-from ledger.store.models import ApiToken
+from ledger.store.models import ApiToken, IssuerKeyRow
 
 __all__ = ["ROLES", "Caller", "create_token", "revoke_token", "token_caller", "token_role"]
 
 ROLES = ("operator", "officer", "supervisor", "auditor", "subject")
+#: Roles that act on personal records: always bound to one consulate's records.
+SCOPED_ROLES = ("officer", "supervisor")
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,18 @@ def create_token(
         raise MalformedError(f"unknown role {role!r}; roles are {', '.join(ROLES)}")
     if (role == "subject") != (subject_id is not None):
         raise MalformedError("a subject token, and only it, is bound to a subject")
+    if (role in SCOPED_ROLES) != (issuer_id is not None):
+        raise MalformedError(
+            "officer and supervisor tokens, and only they, are bound to one consulate: "
+            "give its issuer id"
+        )
+    if issuer_id is not None:
+        with engine.connect() as conn:
+            known = conn.execute(
+                select(IssuerKeyRow.issuer_id).where(IssuerKeyRow.issuer_id == issuer_id)
+            ).first()
+        if known is None:
+            raise NotFoundError("no consulate with that issuer id on this instance")
     token = _PREFIX + secrets.token_urlsafe(32)
     with writing(engine) as conn:
         conn.execute(

@@ -141,6 +141,9 @@ def test_an_auditor_token_cannot_append(instance: Instance) -> None:
         ("/v1/log/proof/inclusion?index=-1", 400, "index"),
         ("/v1/log/proof/consistency?first=1&second=7", 404, "beyond the log's size"),
         ("/v1/log/proof/consistency?first=abc", 400, "first"),
+        ("/v1/log/proof/inclusion?index=0&tree_size=99999999999999999999999", 400, "tree_size"),
+        ("/v1/log/proof/consistency?first=1&second=99999999999999999999999", 400, "second"),
+        ("/v1/log/entries/99999999999999999999999", 404, "no entry"),
         ("/v1/nothing-here", 404, "Not Found"),
     ],
 )

@@ -129,12 +129,12 @@ def test_cli_errors_are_one_line_and_non_zero(server: Server, tmp_path: Path) ->
 
 
 def test_token_create_writes_a_private_file(server: Server, tmp_path: Path) -> None:
-    out = tmp_path / "officer.token"
+    out = tmp_path / "auditor.token"
     done = cli(
         "token",
         "create",
         "--role",
-        "officer",
+        "auditor",
         "--out",
         str(out),
         "--data-dir",
