@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
@@ -43,6 +44,7 @@ __all__ = [
     "IssuerNotValidError",
     "IssuerRevokedError",
     "OutOfScopeError",
+    "StatusRef",
     "TrustError",
     "TrustList",
     "TrustView",
@@ -239,12 +241,47 @@ class TrustView:
 
 
 @dataclass(frozen=True)
+class StatusRef:
+    """The current version of an issuer's status list, as the operator vouches for it: a
+    verifier accepts only these exact documents, so an old list cannot be passed off as new."""
+
+    list_id: str
+    issuer_id: str
+    version: int
+    revocation_sha256: str
+    suspension_sha256: str
+
+    @classmethod
+    def of(
+        cls, list_id: str, issuer_id: str, version: int, revocation: bytes, suspension: bytes
+    ) -> StatusRef:
+        return cls(
+            list_id, issuer_id, version,
+            hashlib.sha256(revocation).hexdigest(), hashlib.sha256(suspension).hexdigest(),
+        )  # fmt: skip
+
+    def check(self, issuer_id: str, revocation: bytes, suspension: bytes) -> None:
+        """Raise unless these are the documents this reference names."""
+        if issuer_id != self.issuer_id:
+            raise VerificationError(f"status list {self.list_id!r} belongs to another issuer")
+        if (
+            hashlib.sha256(revocation).hexdigest() != self.revocation_sha256
+            or hashlib.sha256(suspension).hexdigest() != self.suspension_sha256
+        ):
+            raise VerificationError(
+                f"status list {self.list_id!r} is not the version {self.version} the trust list "
+                "names (stale or altered): sync again"
+            )
+
+
+@dataclass(frozen=True)
 class TrustList:
     issued_at: datetime
     origin: str
     tree_size: int
     entries: tuple[bytes, ...]
     view: TrustView
+    status_lists: Mapping[str, StatusRef] = field(default_factory=dict)
 
     def age(self, now: datetime) -> float:
         """Seconds since the operator signed this list."""
@@ -252,9 +289,16 @@ class TrustList:
 
 
 def build_trust_list(
-    entries: Sequence[bytes], operator: ActorKey, *, origin: str, size: int, now: datetime
+    entries: Sequence[bytes],
+    operator: ActorKey,
+    *,
+    origin: str,
+    size: int,
+    now: datetime,
+    status_lists: Sequence[StatusRef] = (),
 ) -> bytes:
-    """The signed trust-list document for these trust entries (in log order)."""
+    """The signed trust-list document for these trust entries (in log order) and the current
+    version of every status list."""
     TrustView.from_entries(entries, operator.public_key)  # never sign a list that won't open
     unsigned: dict[str, Any] = {
         "format": FORMAT,
@@ -262,6 +306,16 @@ def build_trust_list(
         "operator": base64.b64encode(operator.public_key).decode(),
         "log": {"origin": origin, "size": size},
         "entries": [base64.b64encode(e).decode() for e in entries],
+        "status_lists": [
+            {
+                "list_id": ref.list_id,
+                "issuer_id": ref.issuer_id,
+                "version": ref.version,
+                "revocation_sha256": ref.revocation_sha256,
+                "suspension_sha256": ref.suspension_sha256,
+            }
+            for ref in sorted(status_lists, key=lambda r: r.list_id)
+        ],
     }
     signature = operator.sign(rfc8785.dumps(unsigned))
     return rfc8785.dumps({**unsigned, "sig": base64.b64encode(signature).decode()})
@@ -280,13 +334,20 @@ def open_trust_list(data: bytes, operator_public_key: bytes) -> TrustList:
         entries = tuple(base64.b64decode(e, validate=True) for e in doc["entries"])
         issued_at = datetime.strptime(doc["issued_at"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
         origin, size = str(doc["log"]["origin"]), int(doc["log"]["size"])
+        refs = {
+            str(item["list_id"]): StatusRef(
+                str(item["list_id"]), str(item["issuer_id"]), int(item["version"]),
+                str(item["revocation_sha256"]), str(item["suspension_sha256"]),
+            )
+            for item in doc["status_lists"]
+        }  # fmt: skip
     except (KeyError, TypeError, ValueError, binascii.Error, AttributeError):
         raise MalformedError("malformed trust list: not a trust-list document") from None
     if operator != operator_public_key:
         raise VerificationError("trust list signed by another operator than the one pinned")
     verify_actor_signature(operator, rfc8785.dumps(doc), signature)
     view = TrustView.from_entries(entries, operator)
-    return TrustList(issued_at, origin, size, entries, view)
+    return TrustList(issued_at, origin, size, entries, view, refs)
 
 
 def certification_body(

@@ -39,7 +39,7 @@ import httpx
 
 from ledger.errors import InvalidDataError, LedgerError, MalformedError, UnavailableError
 from ledger.formats.status_list import StatusList, decode_status_list
-from ledger.trust import TrustList, open_trust_list
+from ledger.trust import StatusRef, TrustList, open_trust_list
 
 __all__ = [
     "CacheMissingError",
@@ -134,7 +134,12 @@ class SyncResult:
 def check_status_documents(
     trust: TrustList, list_id: str, issuer_id: str, revocation: bytes, suspension: bytes
 ) -> tuple[StatusList, StatusList]:
-    """Both documents of a status list, each checked against its issuer's list key."""
+    """Both documents of a status list: exactly the version the trust list names, each signed
+    by its issuer's list key."""
+    ref = trust.status_lists.get(list_id)
+    if ref is None:
+        raise InvalidDataError(f"status list {list_id!r} is not on the trust list")
+    ref.check(issuer_id, revocation, suspension)
     issuer = trust.view.issuers.get(issuer_id)
     if issuer is None:
         raise InvalidDataError(f"status list {list_id!r}: its issuer is not on the trust list")
@@ -186,9 +191,9 @@ class TrustCache:
                 rev, sus = check_status_documents(
                     trust, list_id, item["issuer_id"], revocation, suspension
                 )
-                status[list_id] = StatusEntry(
-                    list_id, item["issuer_id"], rev, sus, _parse_iso(item["fetched_at"])
-                )
+                # a status list is as fresh as the signed trust list that names its version
+                vouched = min(_parse_iso(item["fetched_at"]), trust.issued_at)
+                status[list_id] = StatusEntry(list_id, item["issuer_id"], rev, sus, vouched)
         except (OSError, ValueError, KeyError, TypeError, binascii.Error, InvalidDataError) as exc:
             reason = str(exc) if isinstance(exc, LedgerError) else type(exc).__name__
             raise CacheMissingError(
@@ -285,34 +290,29 @@ class TrustCache:
         own = client is None
         http = client or httpx.Client(timeout=DEFAULT_TIMEOUT, follow_redirects=False)
         try:
-            trust_bytes = _get(http, f"{base}/v1/trust-list")
-            try:
-                open_trust_list(trust_bytes, operator_public_key)
-            except InvalidDataError as exc:
-                raise SyncError(
-                    f"refused the trust list from {base}: {exc}; the cache is unchanged"
-                ) from None
-            index = _get_json(http, f"{base}/v1/status-lists")
-            ids = index.get("lists") if isinstance(index, dict) else None
-            if not isinstance(ids, list) or len(ids) > MAX_LISTS:
-                raise SyncError(f"{base}/v1/status-lists: expected {{'lists': [ids]}}")
-            status: dict[str, tuple[str, bytes, bytes]] = {}
-            for list_id in ids:
-                if not isinstance(list_id, str) or not list_id or "/" in list_id:
-                    raise SyncError(f"{base}/v1/status-lists: a list id is not a plain string")
-                doc = _get_json(http, f"{base}/v1/status-lists/{list_id}")
+            for _attempt in range(3):  # a list may change between the two downloads: retry
+                trust_bytes = _get(http, f"{base}/v1/trust-list")
                 try:
-                    if doc["id"] != list_id:
-                        raise ValueError("id")
-                    status[list_id] = (
-                        str(doc["issuer_id"]),
-                        base64.b64decode(doc["revocation"], validate=True),
-                        base64.b64decode(doc["suspension"], validate=True),
-                    )
-                except (KeyError, TypeError, ValueError, binascii.Error):
+                    trust = open_trust_list(trust_bytes, operator_public_key)
+                except InvalidDataError as exc:
                     raise SyncError(
-                        f"status list {list_id!r}: not the expected JSON; the cache is unchanged"
+                        f"refused the trust list from {base}: {exc}; the cache is unchanged"
                     ) from None
+                if len(trust.status_lists) > MAX_LISTS:
+                    raise SyncError(f"{base}: the trust list names too many status lists")
+                status = {
+                    list_id: self._fetch_status(http, base, list_id)
+                    for list_id in trust.status_lists
+                }
+                problems = [
+                    problem
+                    for list_id, item in status.items()
+                    if (problem := _mismatch(trust.status_lists[list_id], item)) is not None
+                ]
+                if not problems:
+                    break
+            else:
+                raise SyncError(f"refused the download from {base}: {problems[0]}")
         finally:
             if own:
                 http.close()
@@ -328,6 +328,33 @@ class TrustCache:
             raise SyncError(
                 f"refused the download from {base}: {exc}; the cache is unchanged"
             ) from None
+
+    @staticmethod
+    def _fetch_status(http: httpx.Client, base: str, list_id: str) -> tuple[str, bytes, bytes]:
+        if not list_id or "/" in list_id or not list_id.isprintable():
+            raise SyncError("the trust list names a status list that is not a plain id")
+        doc = _get_json(http, f"{base}/v1/status-lists/{list_id}")
+        try:
+            if doc["id"] != list_id:
+                raise ValueError("id")
+            return (
+                str(doc["issuer_id"]),
+                base64.b64decode(doc["revocation"], validate=True),
+                base64.b64decode(doc["suspension"], validate=True),
+            )
+        except (KeyError, TypeError, ValueError, binascii.Error):
+            raise SyncError(
+                f"status list {list_id!r}: not the expected JSON; the cache is unchanged"
+            ) from None
+
+
+def _mismatch(ref: StatusRef, item: tuple[str, bytes, bytes]) -> str | None:
+    """Why the downloaded documents are not the ones the trust list names, if they are not."""
+    try:
+        ref.check(*item)
+    except InvalidDataError as exc:
+        return str(exc)
+    return None
 
 
 def _get(http: httpx.Client, url: str) -> bytes:

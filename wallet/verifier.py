@@ -421,7 +421,7 @@ def _verify(
     if status_age > max_status_age.total_seconds():
         return _bad(
             "status_list_too_old",
-            f"the status list was fetched {_human(status_age)} ago, more than the "
+            f"the status list was last vouched for {_human(status_age)} ago, more than the "
             f"{_human(max_status_age.total_seconds())} allowed: sync the verifier",
             **context,
         )

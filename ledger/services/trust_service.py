@@ -14,8 +14,8 @@ from sqlalchemy import func, select
 from ledger.crypto.actor_keys import actor_key_id
 from ledger.errors import MalformedError
 from ledger.services.context import IdentityContext, now_utc
-from ledger.store.models import EntryRow
-from ledger.trust import TRUST_ENTRY_TYPES, build_trust_list
+from ledger.store.models import EntryRow, StatusListRow
+from ledger.trust import TRUST_ENTRY_TYPES, StatusRef, build_trust_list
 
 __all__ = ["add_state_root", "trust_list_document"]
 
@@ -42,9 +42,13 @@ def trust_list_document(ctx: IdentityContext, max_age: timedelta = timedelta(min
         last = conn.execute(
             select(func.max(EntryRow.idx)).where(EntryRow.type.in_(TRUST_ENTRY_TYPES))
         ).scalar_one()
+        versions = tuple(
+            conn.execute(select(StatusListRow.id, StatusListRow.version).order_by(StatusListRow.id))
+        )
+    key = (last, versions)
     with _LOCK:
         cached = ctx._cache.get("trust_list")
-        if cached and cached[0] == last and time.monotonic() - cached[1] < max_age.total_seconds():
+        if cached and cached[0] == key and time.monotonic() - cached[1] < max_age.total_seconds():
             return cached[2]
     with ctx.engine.connect() as conn:
         entries = [
@@ -55,10 +59,20 @@ def trust_list_document(ctx: IdentityContext, max_age: timedelta = timedelta(min
                 .order_by(EntryRow.idx)
             )
         ]
+        refs = [
+            StatusRef.of(list_id, issuer_id, version, bytes(revocation), bytes(suspension))
+            for list_id, issuer_id, version, revocation, suspension in conn.execute(
+                select(
+                    StatusListRow.id, StatusListRow.issuer_id, StatusListRow.version,
+                    StatusListRow.revocation_doc, StatusListRow.suspension_doc,
+                )
+            )
+        ]  # fmt: skip
     size = ctx.log.store.size()
     document = build_trust_list(
-        entries, ctx.operator, origin=ctx.log.config.origin, size=size, now=now_utc()
-    )
+        entries, ctx.operator, origin=ctx.log.config.origin, size=size, now=now_utc(),
+        status_lists=refs,
+    )  # fmt: skip
     with _LOCK:
-        ctx._cache["trust_list"] = (last, time.monotonic(), document)
+        ctx._cache["trust_list"] = (key, time.monotonic(), document)
     return document

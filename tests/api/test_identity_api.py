@@ -309,3 +309,33 @@ def test_online_verification_refuses_a_malformed_request(instance: Instance) -> 
     response = instance.client.post("/v1/presentations/verify", json={"qr": "x"})
     assert response.status_code == 400
     assert response.headers["content-type"] == "application/problem+json"
+
+
+def test_the_trust_list_vouches_for_the_current_status_lists(
+    instance: Instance, consulate: Consulate
+) -> None:
+    done = _register(instance, consulate)
+    issued = instance.client.post(
+        f"/v1/subjects/{done['subject']}/credentials",
+        json={"document_number": "MEX-C-9"},
+        headers=_auth(consulate.officer_token),
+    ).json()
+    list_id = issued["offer"]["credentials"][0]["status_list_id"]
+    operator = instance.client.app.state.runtime.identity.operator.public_key  # type: ignore[attr-defined]
+
+    def vouched_and_served() -> tuple[int, int]:
+        trust = open_trust_list(instance.client.get("/v1/trust-list").content, operator)
+        served = instance.client.get(f"/v1/status-lists/{list_id}").json()
+        ref = trust.status_lists[list_id]
+        ref.check(
+            served["issuer_id"],
+            base64.b64decode(served["revocation"]),
+            base64.b64decode(served["suspension"]),
+        )
+        return ref.version, served["version"]
+
+    assert vouched_and_served() == (1, 1)
+    instance.client.post(
+        f"/v1/credentials/{issued['document_id']}/revoke", headers=_auth(consulate.officer_token)
+    )
+    assert vouched_and_served() == (2, 2)

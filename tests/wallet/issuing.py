@@ -28,7 +28,7 @@ from ledger.formats.entry import format_time, sign_entry
 from ledger.formats.offer import Offer, OfferedCredential, split_attributes
 from ledger.formats.presentation import Ciphersuite, Presentation, encode_presentation
 from ledger.formats.status_list import StatusList, encode_status_list, new_bits, set_status
-from ledger.trust import build_trust_list
+from ledger.trust import StatusRef, build_trust_list
 
 __all__ = ["FAMILY_NAME", "IssuerKeys", "World", "attributes_for", "make_presentation"]
 
@@ -183,12 +183,17 @@ class World:
         )
 
     def trust_list(self, *, now: datetime | None = None, operator: ActorKey | None = None) -> bytes:
+        """The operator-signed trust list, naming the current version of every status list."""
         return build_trust_list(
             self.entries,
             operator or self.operator,
             origin="ledger.example/test",
             size=len(self.entries) + 10,
             now=now or self.now,
+            status_lists=[
+                StatusRef.of(list_id, issuer_id, 1, revocation, suspension)
+                for list_id, (issuer_id, revocation, suspension) in self.status_documents().items()
+            ],
         )
 
     def status_document(self, issuer: IssuerKeys, purpose: str, *, version: int = 1) -> bytes:

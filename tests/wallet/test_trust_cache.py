@@ -109,14 +109,14 @@ def _forged_docs(world: World, signer: ActorKey, list_id: str = "mex-mad-1") -> 
 def test_status_list_wrong_key_refused(world: World, tmp_path: Path) -> None:
     before = _good_cache(world, tmp_path / "c")
     handler = _server(world, docs=_forged_docs(world, ActorKey.generate()))
-    with pytest.raises(SyncError, match="does not verify"):
+    with pytest.raises(SyncError, match="is not the version 1 the trust list names"):
         TrustCache(tmp_path / "c").sync(URL, world.operator.public_key, client=_client(handler))
     assert (tmp_path / "c" / "trust-list.json").read_bytes() == before
 
 
 def test_status_list_other_list_id_refused(world: World, tmp_path: Path) -> None:
     handler = _server(world, docs=_forged_docs(world, world.madrid.list_key, "mex-mad-2"))
-    with pytest.raises(SyncError, match="names another list"):
+    with pytest.raises(SyncError, match="not the version 1 the trust list names"):
         TrustCache(tmp_path / "c").sync(URL, world.operator.public_key, client=_client(handler))
 
 
@@ -148,3 +148,15 @@ def test_damaged_cache_detected(world: World, tmp_path: Path) -> None:
         TrustCache(tmp_path / "c").load()
     with pytest.raises(CacheMissingError, match="sync"):
         TrustCache(tmp_path / "empty").load()
+
+
+def test_a_stale_status_list_is_refused_even_when_validly_signed(
+    world: World, tmp_path: Path
+) -> None:
+    """The trust list names the current version; an older, genuinely signed list (from a stale
+    replica or a cache on the way) is not accepted as fresh."""
+    stale = world.status_documents()
+    world.madrid.revoked.add(7)  # the consulate revokes a credential: the list changes
+    handler = _server(world, docs=stale)  # ... but the verifier is served the old list
+    with pytest.raises(SyncError, match="stale or altered"):
+        TrustCache(tmp_path / "c").sync(URL, world.operator.public_key, client=_client(handler))

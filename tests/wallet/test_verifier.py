@@ -319,7 +319,7 @@ def test_expiry_month_is_valid_through_its_last_day(world: World, tmp_path: Path
             now=moment,
             expected_challenge=None,
             max_trust_age=timedelta(days=30),  # the trust list was signed at NOW
-            max_status_age=timedelta(days=1),
+            max_status_age=timedelta(days=30),
             replay=MemoryReplayStore(),
         )
 
