@@ -193,30 +193,32 @@ def run_demo(
             ],
         )
 
+        wallet = Wallet.init(work / "phone-wallet", secrets.token_urlsafe(16))
+        wallet_key = base64.b64encode(wallet.device_public_key).decode()
         issued = _ok(
             http.post(
                 f"/v1/subjects/{registered['subject']}/credentials",
                 headers=officer,
-                json={"document_number": "MEX-C-12345678"},
+                json={"document_number": "MEX-C-12345678", "wallet_key": wallet_key},
             )
         )
         offer_png = out_dir / "offer.png"
         render_png(issued["offer_qr"], offer_png, scale=4)
         say(
-            "The consulate issues her consular ID: a batch of 5 BBS credentials",
+            "Her phone wallet shows its device key; the consulate issues her consular ID, a batch "
+            "of 5 BBS credentials, as a QR sealed to that key",
             [
                 f"document {issued['document_id']}; log indexes {issued['log_indexes']}",
-                f"wallet offer as a QR code: {offer_png}",
+                f"offer QR (only her wallet can open it): {offer_png}",
             ],
         )
 
         operator_key = http.get("/v1/trust-list").json()["operator"]
         wallet_cache = TrustCache(work / "phone-trust")
         wallet_cache.sync(url, base64.b64decode(operator_key))
-        wallet = Wallet.init(work / "phone-wallet", secrets.token_urlsafe(16))
         imported = wallet.import_offer(read_qr(offer_png), trust=wallet_cache.load())
         say(
-            "Her phone wallet scans the offer QR and imports it",
+            "Her wallet scans the offer QR, opens it with its device key and imports it",
             [f"{imported.credentials} credentials, every signature checked against the trust list"],
         )
 

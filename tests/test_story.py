@@ -168,14 +168,23 @@ def _story(server: Server, tmp_path: Path, database_url: str) -> None:
     officer = {"Authorization": "Bearer " + (tmp_path / "officer.token").read_text().strip()}
     supervisor = {"Authorization": "Bearer " + (tmp_path / "supervisor.token").read_text().strip()}
 
-    # The officer registers María and issues her consular ID; the offer goes out as a QR.
+    # Her phone: a wallet with its own trust cache; it shows its device key at the desk.
+    phone = {
+        "CONSULAR_WALLET_DIR": str(tmp_path / "phone"),
+        "CONSULAR_VERIFIER_DIR": str(tmp_path / "phone-trust"),
+        "CONSULAR_WALLET_PASSPHRASE": "her own long passphrase",
+    }
+    _ok(wallet_cli(phone, "init"))
+    wallet_key = _ok(wallet_cli(phone, "key")).strip()
+
+    # The officer registers María and issues her consular ID; the offer QR is sealed to it.
     registered = http.post("/v1/subjects", json={"record": PERSON}, headers=officer)
     assert registered.status_code == 201, registered.text
     subject, subject_token = registered.json()["subject"], registered.json()["subject_token"]
     issued = http.post(
         f"/v1/subjects/{subject}/credentials",
         headers=officer,
-        json={"document_number": "MEX-C-12345678"},
+        json={"document_number": "MEX-C-12345678", "wallet_key": wallet_key},
     )
     assert issued.status_code == 201, issued.text
     document = issued.json()["document_id"]
@@ -186,14 +195,12 @@ def _story(server: Server, tmp_path: Path, database_url: str) -> None:
     trust_doc = http.get("/v1/trust-list")
     public_responses.append(trust_doc.content)
     operator_key = trust_doc.json()["operator"]
-    phone = {
-        "CONSULAR_WALLET_DIR": str(tmp_path / "phone"),
-        "CONSULAR_VERIFIER_DIR": str(tmp_path / "phone-trust"),
-        "CONSULAR_WALLET_PASSPHRASE": "her own long passphrase",
-    }
     bank = {"CONSULAR_VERIFIER_DIR": str(tmp_path / "bank")}
-    _ok(wallet_cli(phone, "init"))
     _ok(wallet_cli(phone, "verifier", "sync", url, "--operator-key", operator_key))
+    stranger = {**phone, "CONSULAR_WALLET_DIR": str(tmp_path / "stranger")}
+    _ok(wallet_cli(stranger, "init"))
+    stolen = wallet_cli(stranger, "import", str(offer_png))  # a photo of the desk screen
+    assert stolen.returncode != 0 and "sealed for another wallet" in stolen.stderr
     _ok(wallet_cli(phone, "import", str(offer_png)))
 
     # At the bank: a challenge, a QR on the phone, an offline check of the photo of it.

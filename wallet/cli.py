@@ -117,7 +117,7 @@ def init(wallet_dir: WalletDir = DEFAULT_WALLET) -> None:
 @app.command("import")
 def import_(
     offer: Annotated[
-        str, typer.Argument(help="offer file (JSON, CLO1: text, or a QR picture), or -")
+        str, typer.Argument(help="offer file (JSON, CLO1:/CLO2: text, or a QR picture), or -")
     ],
     wallet_dir: WalletDir = DEFAULT_WALLET,
     cache_dir: CacheDir = DEFAULT_CACHE,
@@ -131,7 +131,7 @@ def import_(
             data = path.read_bytes()
         except OSError as exc:
             _fail(f"cannot read {offer}: {exc.strerror or exc}", 2)
-    if not data.lstrip().startswith((b"{", b"CLO1:")):
+    if not data.lstrip().startswith((b"{", b"CLO1:", b"CLO2:")):
         data = read_qr(data).encode()  # a picture of the offer QR
     snapshot = _snapshot_if_any(cache_dir)
     wallet = _open_wallet(wallet_dir)
@@ -140,6 +140,21 @@ def import_(
         f"imported document {result.document_number} from {result.issuer}: "
         f"{result.credentials} credentials ({result.checked})"
     )
+
+
+@app.command()
+def key(
+    qr: Annotated[
+        str | None, typer.Option(help="also show it as a QR: out.png, out.svg or -")
+    ] = None,
+    wallet_dir: WalletDir = DEFAULT_WALLET,
+) -> None:
+    """Show this wallet's device key, for the consulate to seal your credential offer to it."""
+    wallet = _open_wallet(wallet_dir)
+    text = base64.b64encode(wallet.device_public_key).decode()
+    out.print(text)
+    if qr is not None:
+        _write_qr(text, qr)
 
 
 @app.command("list")
@@ -185,14 +200,21 @@ def present(
     )
     if qr is None:
         out.print(payload, soft_wrap=True)
-    elif qr == "-":
-        sys.stdout.write(render_terminal(payload))
+    else:
+        _write_qr(payload, qr)
+
+
+def _write_qr(text: str, qr: str) -> None:
+    if qr == "-":
+        sys.stdout.write(render_terminal(text))
     elif qr.lower().endswith(".png"):
-        render_png(payload, qr)
+        render_png(text, qr)
+        err.print(f"wrote {qr}")
+    elif qr.lower().endswith(".svg"):
+        render_svg(text, qr)
         err.print(f"wrote {qr}")
     else:
-        render_svg(payload, qr)
-        err.print(f"wrote {qr}")
+        _fail("--qr must end in .png or .svg, or be -", 2)
 
 
 # --- verifier -----------------------------------------------------------------------------

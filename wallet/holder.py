@@ -35,7 +35,13 @@ from ledger.formats.credential import (
     disclosure_indexes,
     time_header,
 )
-from ledger.formats.offer import Offer, decode_offer, encode_offer_json
+from ledger.formats.offer import (
+    SEALED_PREFIX,
+    Offer,
+    decode_offer,
+    encode_offer_json,
+    open_sealed_offer,
+)
 from ledger.formats.presentation import Ciphersuite, Presentation, encode_presentation
 from wallet.store import WalletContents, WalletStore, sealing_key
 from wallet.trust_cache import CacheSnapshot
@@ -148,13 +154,19 @@ class Wallet:
     def import_offer(
         self, offer: str | bytes | Offer, *, trust: CacheSnapshot | None = None
     ) -> ImportResult:
-        """Import a credential offer (JSON bytes or ``CLO1:`` text).
+        """Import a credential offer (JSON bytes, ``CLO1:`` text, or ``CLO2:`` text sealed to
+        this wallet's device key).
 
         With a trust cache, the issuer must be on the trust list and every signature of the
         batch must verify under its BBS key, else nothing is imported. Without one the offer is
         imported unchecked, and the result says so.
         """
-        parsed = offer if isinstance(offer, Offer) else decode_offer(offer)
+        if isinstance(offer, Offer):
+            parsed = offer
+        elif _text(offer).startswith(SEALED_PREFIX):
+            parsed = open_sealed_offer(_text(offer), self._contents.device_seed)
+        else:
+            parsed = decode_offer(offer)
         existing = {c["id"] for doc in self._contents.documents for c in doc["credentials"]}
         if any(item.credential_id in existing for item in parsed.credentials):
             raise ConflictError("this offer is already in the wallet")
@@ -307,3 +319,7 @@ class Wallet:
         doc["issuer"] = issuer.name
         doc["checked"] = "verified against the trust list when first presented"
         return issuer.bbs_public_key
+
+
+def _text(data: str | bytes) -> str:
+    return (data.decode("utf-8", "replace") if isinstance(data, bytes) else data).strip()

@@ -19,7 +19,7 @@ from starlette.concurrency import run_in_threadpool
 from api.routes.presentations import forget_snapshot
 from api.security import require_role
 from ledger.errors import MalformedError
-from ledger.formats.offer import encode_offer_json, encode_offer_qr
+from ledger.formats.offer import encode_offer_json, seal_offer, wallet_box
 from ledger.services import credentials, issuers, subjects, trust_service
 from ledger.store.tokens import Caller, create_token
 
@@ -64,6 +64,11 @@ class IssueIn(Strict):
     document_number: str = Field(min_length=1, max_length=40)
     expiry_months: int = Field(60, ge=1, le=120)
     batch: int = Field(5, ge=1, le=10)
+    wallet_key: str | None = Field(
+        None,
+        description="the holder's wallet device key (base64, `consular-wallet key`): the offer "
+        "QR is sealed to it. Without it no QR is made, only the JSON offer.",
+    )
 
 
 class StatusOut(BaseModel):
@@ -168,6 +173,13 @@ async def history(subject: str, request: Request, caller: HistoryReader) -> dict
 @router.post("/subjects/{subject}/credentials", status_code=201)
 async def issue(subject: str, body: IssueIn, request: Request, caller: Officer) -> dict[str, Any]:
     """Issue a consular ID as a batch of BBS credentials; answers with the wallet offer."""
+    wallet_key = None
+    if body.wallet_key is not None:
+        try:
+            wallet_key = base64.b64decode(body.wallet_key, validate=True)
+        except binascii.Error:
+            raise MalformedError("wallet_key must be base64") from None
+        wallet_box(wallet_key)  # refuse a bad key before anything is issued
     done = await run_in_threadpool(
         lambda: credentials.issue_document(
             _ctx(request),
@@ -178,12 +190,14 @@ async def issue(subject: str, body: IssueIn, request: Request, caller: Officer) 
             batch=body.batch,
         )
     )
-    return {
+    answer: dict[str, Any] = {
         "document_id": done.document_id,
         "log_indexes": done.log_indexes,
         "offer": json.loads(encode_offer_json(done.offer)),
-        "offer_qr": encode_offer_qr(done.offer),
     }
+    if wallet_key is not None:
+        answer["offer_qr"] = seal_offer(done.offer, wallet_key)
+    return answer
 
 
 async def _status(request: Request, caller: Caller, document_id: str, status: str) -> StatusOut:

@@ -1,9 +1,12 @@
 """A credential offer: what the consulate hands the migrant's wallet — a batch of BBS
 credentials over the same attributes, each with its own status-list index.
 
-JSON for the API; for import at the desk, the same content as a QR payload
-``"CLO1:" + base45(zlib(CBOR))``. An offer holds personal data: it goes only to the officer who
-issued it and to the holder's wallet.
+JSON for the API; for import at the desk, the same content as a QR payload sealed to the
+holder's wallet: ``"CLO2:" + base45(SealedBox_wallet(zlib(CBOR)))``. The wallet shows its device
+key first; the offer is encrypted to it (X25519 from the Ed25519 device key, libsodium sealed
+box), so a photo of the desk screen is not a copy of someone's ID. The plain ``"CLO1:"`` form
+exists for files handed over by other means. An offer holds personal data: it goes only to the
+officer who issued it and to the holder's wallet.
 """
 
 from __future__ import annotations
@@ -17,6 +20,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import cbor2
+import nacl.bindings
+import nacl.exceptions
+import nacl.public
+import nacl.signing
 
 from ledger.errors import MalformedError
 from ledger.formats.base45 import b45decode, b45encode
@@ -25,17 +32,22 @@ from ledger.formats.credential import ATTRIBUTES, SCHEMA_ID, SCHEMA_VERSION, Cre
 __all__ = [
     "FORMAT",
     "QR_PREFIX",
+    "SEALED_PREFIX",
     "Offer",
     "OfferError",
     "OfferedCredential",
     "decode_offer",
     "encode_offer_json",
     "encode_offer_qr",
+    "open_sealed_offer",
+    "seal_offer",
     "split_attributes",
+    "wallet_box",
 ]
 
 FORMAT = "consular-ledger/offer/v1"
 QR_PREFIX = "CLO1:"
+SEALED_PREFIX = "CLO2:"
 MAX_BATCH = 32
 _MAX_CBOR = 64 * 1024
 _PER_CREDENTIAL = ("status_list_id", "status_index")
@@ -116,6 +128,47 @@ def encode_offer_qr(offer: Offer) -> str:
     return QR_PREFIX + b45encode(zlib.compress(cbor2.dumps(_to_obj(offer, binary=True)), 9))
 
 
+def wallet_box(wallet_key: bytes) -> nacl.public.SealedBox:
+    """The sealed box for a wallet's Ed25519 device key; refuses anything that is not one."""
+    try:
+        curve = nacl.bindings.crypto_sign_ed25519_pk_to_curve25519(wallet_key)
+    except (nacl.exceptions.CryptoError, TypeError, ValueError):
+        raise OfferError("malformed wallet key: not an Ed25519 public key") from None
+    return nacl.public.SealedBox(nacl.public.PublicKey(curve))
+
+
+def seal_offer(offer: Offer, wallet_key: bytes) -> str:
+    """The ``CLO2:`` QR text: the offer encrypted to the wallet's Ed25519 device key."""
+    plain = zlib.compress(cbor2.dumps(_to_obj(offer, binary=True)), 9)
+    return SEALED_PREFIX + b45encode(wallet_box(wallet_key).encrypt(plain))
+
+
+def open_sealed_offer(text: str, device_seed: bytes) -> Offer:
+    """Open a ``CLO2:`` offer with the wallet's device key; another wallet cannot."""
+    signing = nacl.signing.SigningKey(device_seed)
+    box = nacl.public.SealedBox(signing.to_curve25519_private_key())
+    try:
+        sealed = b45decode(text.strip()[len(SEALED_PREFIX) :])
+        plain = box.decrypt(sealed)
+    except (MalformedError, nacl.exceptions.CryptoError):
+        raise OfferError("this offer was sealed for another wallet, or is damaged") from None
+    return _from_cbor(plain)
+
+
+def _from_cbor(compressed: bytes) -> Offer:
+    try:
+        inflater = zlib.decompressobj()
+        raw = inflater.decompress(compressed, _MAX_CBOR)
+        if inflater.unconsumed_tail or not inflater.eof:
+            raise OfferError("malformed offer: truncated or too large")
+        obj = cbor2.loads(raw)
+    except OfferError:
+        raise
+    except (zlib.error, cbor2.CBORDecodeError, ValueError):
+        raise OfferError("malformed offer: not a CBOR offer") from None
+    return _from_obj(obj, binary=True)
+
+
 def _from_obj(obj: Any, binary: bool) -> Offer:
     def dec(value: Any) -> bytes:
         if binary:
@@ -152,18 +205,14 @@ def decode_offer(data: bytes | str) -> Offer:
     """An offer from its JSON bytes or its ``CLO1:`` QR text."""
     text = data.decode("utf-8", "replace") if isinstance(data, bytes) else data
     stripped = text.strip()
+    if stripped.startswith(SEALED_PREFIX):
+        raise OfferError("this offer is sealed for a wallet: open it with the wallet's key")
     if stripped.startswith(QR_PREFIX):
         try:
-            inflater = zlib.decompressobj()
-            raw = inflater.decompress(b45decode(stripped[len(QR_PREFIX) :]), _MAX_CBOR)
-            if inflater.unconsumed_tail or not inflater.eof:
-                raise OfferError("malformed offer: truncated or too large")
-            obj = cbor2.loads(raw)
-        except OfferError:
-            raise
-        except (MalformedError, zlib.error, cbor2.CBORDecodeError, ValueError):
+            compressed = b45decode(stripped[len(QR_PREFIX) :])
+        except MalformedError:
             raise OfferError("malformed offer: not a CLO1: payload") from None
-        return _from_obj(obj, binary=True)
+        return _from_cbor(compressed)
     try:
         obj = json.loads(stripped)
     except ValueError:

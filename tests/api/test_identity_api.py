@@ -10,9 +10,10 @@ from sqlalchemy import select
 
 from ledger.crypto import bbs
 from ledger.crypto.actor_keys import ActorKey
+from ledger.errors import MalformedError
 from ledger.formats.credential import credential_header
 from ledger.formats.entry import sign_entry
-from ledger.formats.offer import decode_offer
+from ledger.formats.offer import decode_offer, open_sealed_offer
 from ledger.formats.status_list import decode_status_list, get_status
 from ledger.store.database import create_database_engine
 from ledger.store.models import SubjectRow
@@ -153,15 +154,23 @@ def test_issuance_gives_a_batch_of_valid_credentials(
     instance: Instance, consulate: Consulate
 ) -> None:
     done = _register(instance, consulate)
+    device = ActorKey.generate()
     response = instance.client.post(
         f"/v1/subjects/{done['subject']}/credentials",
-        json={"document_number": "MEX-C-12345678", "batch": 5},
+        json={
+            "document_number": "MEX-C-12345678",
+            "batch": 5,
+            "wallet_key": base64.b64encode(device.public_key).decode(),
+        },
         headers=_auth(consulate.officer_token),
     )
     assert response.status_code == 201, response.text
     body = response.json()
     offer = decode_offer(json.dumps(body["offer"]).encode())
-    assert offer == decode_offer(body["offer_qr"])
+    assert body["offer_qr"].startswith("CLO2:")
+    assert offer == open_sealed_offer(body["offer_qr"], device.seed)
+    with pytest.raises(MalformedError, match="sealed for another wallet"):
+        open_sealed_offer(body["offer_qr"], ActorKey.generate().seed)
     assert len(offer.credentials) == 5
     assert len({c.status_index for c in offer.credentials}) == 5
     operator = instance.client.app.state.runtime.identity.operator.public_key  # type: ignore[attr-defined]
@@ -339,3 +348,23 @@ def test_the_trust_list_vouches_for_the_current_status_lists(
         f"/v1/credentials/{issued['document_id']}/revoke", headers=_auth(consulate.officer_token)
     )
     assert vouched_and_served() == (2, 2)
+
+
+def test_a_bad_wallet_key_is_refused_before_anything_is_issued(
+    instance: Instance, consulate: Consulate
+) -> None:
+    done = _register(instance, consulate)
+    size = instance.state()[0]
+    for key in (
+        "not base64!",
+        base64.b64encode(b"short").decode(),
+        base64.b64encode(b"\xff" * 32).decode(),
+    ):
+        response = instance.client.post(
+            f"/v1/subjects/{done['subject']}/credentials",
+            json={"document_number": "MEX-C-1", "wallet_key": key},
+            headers=_auth(consulate.officer_token),
+        )
+        assert response.status_code == 400, key
+        assert "wallet" in response.json()["detail"]
+    assert instance.state()[0] == size

@@ -12,7 +12,7 @@ import pytest
 
 from ledger.errors import ConflictError, MalformedError, NotFoundError, VerificationError
 from ledger.formats.credential import ALWAYS_DISCLOSED, ATTRIBUTES
-from ledger.formats.offer import encode_offer_json, encode_offer_qr
+from ledger.formats.offer import decode_offer, encode_offer_json, encode_offer_qr, seal_offer
 from ledger.formats.presentation import decode_presentation
 from tests.wallet.conftest import CHEAP, NOW, PASSPHRASE
 from tests.wallet.issuing import FAMILY_NAME, World
@@ -179,3 +179,16 @@ def test_header_binds_challenge_or_time(wallet: Wallet) -> None:
     assert timed.presentation_header == b"cl-time:2026-11-23T12:01Z"
     with pytest.raises(MalformedError):
         wallet.present(["name"], "x" * 65, NOW)
+
+
+def test_a_sealed_offer_opens_only_in_its_own_wallet(
+    world: World, wallet: Wallet, snapshot: CacheSnapshot, tmp_path: Path
+) -> None:
+    sealed = seal_offer(world.offer(world.madrid, batch=2), wallet.device_public_key)
+    assert sealed.startswith("CLO2:")
+    other = Wallet.init(tmp_path / "other", PASSPHRASE, **CHEAP)
+    with pytest.raises(MalformedError, match="sealed for another wallet"):
+        other.import_offer(sealed, trust=snapshot)
+    with pytest.raises(MalformedError, match="sealed for a wallet"):
+        decode_offer(sealed)
+    assert wallet.import_offer(sealed, trust=snapshot).credentials == 2
