@@ -225,21 +225,22 @@ def run_demo(
         bank = TrustCache(work / "bank-verifier")
         bank.sync(url, base64.b64decode(operator_key))
         replay = MemoryReplayStore()
-        challenge = secrets.token_hex(4)
-        payload = wallet.present(
-            BANK_DISCLOSES, challenge, datetime.now(UTC), trust=wallet_cache.load()
-        )
+
+        def visit_bank(image: Path) -> tuple[str, str, Verdict]:
+            """She shows a fresh QR for the bank's challenge; the bank verifies the picture."""
+            challenge = secrets.token_hex(4)
+            payload = wallet.present(
+                BANK_DISCLOSES, challenge, datetime.now(UTC), trust=wallet_cache.load()
+            )
+            render_png(payload, image)
+            verdict = verify_image(
+                image, bank.load(), now=datetime.now(UTC), expected_challenge=challenge,
+                max_trust_age=timedelta(days=7), max_status_age=timedelta(days=1), replay=replay,
+            )  # fmt: skip
+            return challenge, payload, verdict
+
         shown = out_dir / "bank-presentation.png"
-        render_png(payload, shown)
-        first = verify_image(
-            shown,
-            bank.load(),
-            now=datetime.now(UTC),
-            expected_challenge=challenge,
-            max_trust_age=timedelta(days=7),
-            max_status_age=timedelta(days=1),
-            replay=replay,
-        )
+        challenge, payload, first = visit_bank(shown)
         version = make_qr(payload).version
         say(
             f"At the bank: she shows a QR code for challenge {challenge}; the bank verifies it "
@@ -252,21 +253,7 @@ def run_demo(
 
         _ok(http.post(f"/v1/credentials/{issued['document_id']}/revoke", headers=officer))
         bank.sync(url, base64.b64decode(operator_key))
-        challenge = secrets.token_hex(4)
-        again = wallet.present(
-            BANK_DISCLOSES, challenge, datetime.now(UTC), trust=wallet_cache.load()
-        )
-        second_png = out_dir / "bank-presentation-after-revocation.png"
-        render_png(again, second_png)
-        second = verify_image(
-            second_png,
-            bank.load(),
-            now=datetime.now(UTC),
-            expected_challenge=challenge,
-            max_trust_age=timedelta(days=7),
-            max_status_age=timedelta(days=1),
-            replay=replay,
-        )
+        _, _, second = visit_bank(out_dir / "bank-presentation-after-revocation.png")
         say(
             "The consulate revokes the document; the bank refreshes its status lists and scans "
             "again",

@@ -26,6 +26,7 @@ import nacl.public
 import nacl.signing
 
 from ledger.errors import MalformedError
+from ledger.formats._inflate import inflate
 from ledger.formats.base45 import b45decode, b45encode
 from ledger.formats.credential import ATTRIBUTES, SCHEMA_ID, SCHEMA_VERSION, CredentialAttributes
 
@@ -157,14 +158,12 @@ def open_sealed_offer(text: str, device_seed: bytes) -> Offer:
 
 def _from_cbor(compressed: bytes) -> Offer:
     try:
-        inflater = zlib.decompressobj()
-        raw = inflater.decompress(compressed, _MAX_CBOR)
-        if inflater.unconsumed_tail or not inflater.eof:
-            raise OfferError("malformed offer: truncated or too large")
+        raw = inflate(compressed, _MAX_CBOR)
+    except ValueError as exc:
+        raise OfferError(f"malformed offer: {exc}") from None
+    try:
         obj = cbor2.loads(raw)
-    except OfferError:
-        raise
-    except (zlib.error, cbor2.CBORDecodeError, ValueError):
+    except (cbor2.CBORDecodeError, ValueError):
         raise OfferError("malformed offer: not a CBOR offer") from None
     return _from_obj(obj, binary=True)
 

@@ -47,6 +47,7 @@ from typing import Any
 import cbor2
 
 from ledger.errors import MalformedError
+from ledger.formats._inflate import inflate
 from ledger.formats.base45 import Base45Error, b45decode, b45encode
 
 __all__ = [
@@ -230,18 +231,10 @@ def _check_prefix(text: str) -> str:
 
 
 def _inflate(compressed: bytes) -> bytes:
-    inflater = zlib.decompressobj()
     try:
-        cbor = inflater.decompress(compressed, MAX_CBOR_SIZE + 1)
-    except zlib.error as exc:
-        raise _fail(f"corrupt zlib data ({exc})") from None
-    if len(cbor) > MAX_CBOR_SIZE:
-        raise _fail(f"decompressed size exceeds the limit of {MAX_CBOR_SIZE} bytes")
-    if not inflater.eof:
-        raise _fail("truncated zlib data: the compressed stream does not end")
-    if inflater.unused_data:
-        raise _fail(f"{len(inflater.unused_data)} trailing bytes after the zlib stream")
-    return cbor
+        return inflate(compressed, MAX_CBOR_SIZE)
+    except ValueError as exc:
+        raise _fail(str(exc)) from None
 
 
 def _load_cbor(cbor: bytes) -> Any:

@@ -38,6 +38,7 @@ from nacl.exceptions import BadSignatureError
 from nacl.signing import VerifyKey
 
 from ledger.errors import MalformedError, VerificationError
+from ledger.formats._inflate import inflate
 
 __all__ = [
     "DEFAULT_SIZE",
@@ -263,17 +264,10 @@ def _parse(data: bytes) -> dict[str, Any]:
 
 def _inflate_bits(compressed: bytes, size: int) -> bytes:
     expected = size // 8
-    inflater = zlib.decompressobj()
     try:
-        bits = inflater.decompress(compressed, expected + 1)
-    except zlib.error as exc:
-        raise _fail(f"bits are not valid zlib data ({exc})") from None
-    if len(bits) > expected:
-        raise _fail(f"bits inflate to more than size/8 = {expected} bytes")
-    if not inflater.eof:
-        raise _fail("bits are truncated zlib data")
-    if inflater.unused_data:
-        raise _fail(f"{len(inflater.unused_data)} trailing bytes after the zlib stream in bits")
+        bits = inflate(compressed, expected)
+    except ValueError as exc:
+        raise _fail(f"bits: {exc}") from None
     if len(bits) != expected:
         raise _fail(f"bits inflate to {len(bits)} bytes, expected size/8 = {expected}")
     return bits
