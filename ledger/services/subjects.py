@@ -183,27 +183,40 @@ def open_record(ctx: IdentityContext, caller: Caller, subject: str) -> tuple[str
 def log_access(
     ctx: IdentityContext, caller: Caller, issuer_id: str, subject: str, purpose: str
 ) -> None:
+    """Record a read in the subject's access history and in the log, before the read happens.
+
+    The history row is written first and removed only if the log refuses the entry, so a read
+    the log shows is never missing from the history the subject sees.
+    """
     if caller.role not in ("officer", "supervisor"):
         raise ForbiddenError("only officers and supervisors read personal records")
     issuer = issuer_secrets(ctx, issuer_id)
+    nonce = secrets.token_hex(8)
+    with writing(ctx.engine) as conn:
+        conn.execute(
+            insert(AccessEventRow).values(
+                nonce=nonce, subject_id=subject, accessor=caller.accessor, role=caller.role,
+                purpose=purpose, at=format_time(now_utc()),
+            )
+        )  # fmt: skip
     body = {
-        "nonce": secrets.token_hex(8),
+        "nonce": nonce,
         "subject": subject,
         "accessor": caller.accessor,
         "role": caller.role,
         "purpose": purpose,
     }
-    (index,) = ctx.append(issuer.list_key, [("record.accessed", body)])
+    try:
+        (index,) = ctx.append(issuer.list_key, [("record.accessed", body)])
+    except AppendPendingError:
+        raise  # the entry may still land: keep the history row
+    except BaseException:
+        with writing(ctx.engine) as conn:
+            conn.execute(delete(AccessEventRow).where(AccessEventRow.nonce == nonce))
+        raise
     with writing(ctx.engine) as conn:
         conn.execute(
-            insert(AccessEventRow).values(
-                log_index=index,
-                subject_id=subject,
-                accessor=caller.accessor,
-                role=caller.role,
-                purpose=purpose,
-                at=format_time(now_utc()),
-            )
+            update(AccessEventRow).where(AccessEventRow.nonce == nonce).values(log_index=index)
         )
 
 
@@ -241,7 +254,7 @@ def access_history(ctx: IdentityContext, caller: Caller, subject: str) -> list[d
                 AccessEventRow.accessor,
             )
             .where(AccessEventRow.subject_id == subject)
-            .order_by(AccessEventRow.log_index)
+            .order_by(AccessEventRow.at, AccessEventRow.log_index)
         ).all()
     return [
         {"log_index": i, "at": at, "role": role, "purpose": purpose, "accessor": accessor}

@@ -176,10 +176,12 @@ class StatusListRow(Base):
 
 
 class AccessEventRow(Base):
-    """Index of ``record.accessed`` entries by subject, for the subject's own access history."""
+    """The subject's own access history: one row per ``record.accessed`` entry (same nonce),
+    written before the entry is logged, so no logged read is ever missing from it."""
 
     __tablename__ = "access_events"
-    log_index: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    nonce: Mapped[str] = mapped_column(String(16), primary_key=True)
+    log_index: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     subject_id: Mapped[str] = mapped_column(String(26), nullable=False, index=True)
     accessor: Mapped[str] = mapped_column(String(16), nullable=False)
     role: Mapped[str] = mapped_column(String(32), nullable=False)

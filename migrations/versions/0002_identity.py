@@ -78,13 +78,14 @@ def upgrade() -> None:
     )
     op.create_table(
         "access_events",
-        sa.Column("log_index", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column("nonce", sa.String(16), nullable=False),
+        sa.Column("log_index", sa.BigInteger(), nullable=True),
         sa.Column("subject_id", sa.String(26), nullable=False),
         sa.Column("accessor", sa.String(16), nullable=False),
         sa.Column("role", sa.String(32), nullable=False),
         sa.Column("purpose", sa.String(32), nullable=False),
         sa.Column("at", sa.String(20), nullable=False),
-        sa.PrimaryKeyConstraint("log_index", name="pk_access_events"),
+        sa.PrimaryKeyConstraint("nonce", name="pk_access_events"),
     )
     op.create_index("ix_access_events_subject_id", "access_events", ["subject_id"])
     op.create_table(

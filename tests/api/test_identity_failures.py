@@ -4,6 +4,7 @@ real event must reach the log even when it repeats within one second."""
 from __future__ import annotations
 
 import base64
+import json
 
 import pytest
 from sqlalchemy import func, select
@@ -208,3 +209,28 @@ def test_record_tokens_are_always_bound_to_one_existing_consulate(
             create_token(engine, role, "x", issuer_id="0" * 32)
     with pytest.raises(MalformedError, match="bound to one consulate"):
         create_token(engine, "auditor", "x", issuer_id=consulate.issuer["issuer_id"])
+
+
+def test_a_read_the_log_refused_is_neither_answered_nor_in_the_history(
+    instance: Instance, consulate: Consulate, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    done = _register(instance, consulate)
+    path = f"/v1/subjects/{done['subject']}"
+    officer = _auth(consulate.officer_token)
+    history = f"{path}/access-history"
+    subject = {"Authorization": f"Bearer {done['subject_token']}"}
+    assert (
+        instance.client.get(path, params={"purpose": "correction"}, headers=officer).status_code
+        == 200
+    )
+    _refuse_appends(monkeypatch, UnavailableError("the log is down"))
+    refused = instance.client.get(path, params={"purpose": "oversight"}, headers=officer)
+    assert refused.status_code == 503 and "Hernández" not in refused.text
+    monkeypatch.undo()
+    events = instance.client.get(history, headers=subject).json()["events"]
+    assert [e["purpose"] for e in events] == ["correction"]
+    logged = [e for e in _entries(instance) if e["type"] == "record.accessed"]
+    size = instance.state()[0]
+    page = instance.client.get("/v1/log/entries", params={"start": 0, "end": size}).json()
+    index_of = {json.dumps(e["entry"]["body"], sort_keys=True): e["index"] for e in page["entries"]}
+    assert events[0]["log_index"] == index_of[json.dumps(logged[-1]["body"], sort_keys=True)]
