@@ -15,7 +15,6 @@ from starlette.concurrency import run_in_threadpool
 from ledger.services import credentials, trust_service
 from ledger.services.context import IdentityContext
 from ledger.store.replay import DatabaseReplayStore
-from ledger.trust import open_trust_list
 from wallet.trust_cache import CacheSnapshot, StatusEntry, check_status_documents
 from wallet.verifier import verify_payload
 
@@ -47,7 +46,7 @@ def _snapshot(ctx: IdentityContext) -> CacheSnapshot:
         if cached and time.monotonic() - cached[0] < _SNAPSHOT_TTL_S:
             return cached[1]
     now = datetime.now(UTC)
-    trust = open_trust_list(trust_service.trust_list_document(ctx), ctx.operator.public_key)
+    trust = trust_service.current_trust(ctx)
     status: dict[str, StatusEntry] = {}
     for list_id in credentials.status_list_ids(ctx):
         issuer_id, _, revocation, suspension = credentials.status_list_documents(ctx, list_id)

@@ -39,11 +39,10 @@ from ledger.formats.status_list import (
 from ledger.services.context import AppendPendingError, IdentityContext, new_pseudonym, now_utc
 from ledger.services.issuers import IssuerSecrets, issuer_secrets
 from ledger.services.subjects import _check_scope, log_access, open_record
-from ledger.services.trust_service import trust_list_document
+from ledger.services.trust_service import current_trust
 from ledger.store.database import writing
 from ledger.store.models import CredentialRow, DocumentRow, StatusListRow
 from ledger.store.tokens import Caller
-from ledger.trust import open_trust_list
 
 __all__ = [
     "Issued",
@@ -188,7 +187,7 @@ def issue_document(
     issuer_id, record = open_record(ctx, caller, subject)
     issuer = issuer_secrets(ctx, issuer_id)
     on = today or now_utc().date()
-    trust = open_trust_list(trust_list_document(ctx), ctx.operator.public_key)
+    trust = current_trust(ctx)
     trust.view.check(
         issuer_id, nationality=record.nationality, document_type=DOCUMENT_TYPE, issued_on=on
     )

@@ -15,9 +15,15 @@ from ledger.crypto.actor_keys import actor_key_id
 from ledger.errors import MalformedError
 from ledger.services.context import IdentityContext, now_utc
 from ledger.store.models import EntryRow, StatusListRow
-from ledger.trust import TRUST_ENTRY_TYPES, StatusRef, build_trust_list
+from ledger.trust import (
+    TRUST_ENTRY_TYPES,
+    StatusRef,
+    TrustList,
+    build_trust_list,
+    open_trust_list,
+)
 
-__all__ = ["add_state_root", "trust_list_document"]
+__all__ = ["add_state_root", "current_trust", "trust_list_document"]
 
 _LOCK = threading.Lock()
 
@@ -76,3 +82,16 @@ def trust_list_document(ctx: IdentityContext, max_age: timedelta = timedelta(min
     with _LOCK:
         ctx._cache["trust_list"] = (key, time.monotonic(), document)
     return document
+
+
+def current_trust(ctx: IdentityContext) -> TrustList:
+    """The current trust list, opened (every entry signature checked) once per document."""
+    document = trust_list_document(ctx)
+    with _LOCK:
+        cached = ctx._cache.get("trust_opened")
+        if cached is not None and cached[0] is document:
+            return cached[1]
+    opened = open_trust_list(document, ctx.operator.public_key)
+    with _LOCK:
+        ctx._cache["trust_opened"] = (document, opened)
+    return opened

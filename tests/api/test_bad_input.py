@@ -181,3 +181,20 @@ def test_a_database_outage_is_a_503_not_a_500(instance: Instance, tmp_path: Path
         for f in files:
             (away / f.name).rename(f)
     assert instance.client.get("/v1/log/checkpoint").status_code == 200
+
+
+def test_a_lost_race_in_the_database_is_a_409(
+    instance: Instance, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sqlalchemy.exc import IntegrityError
+
+    from ledger.services import issuers
+
+    def collide(*_args: object, **_kwargs: object) -> None:
+        raise IntegrityError("INSERT …", {}, Exception("UNIQUE constraint failed"))
+
+    monkeypatch.setattr(issuers, "create_issuer", collide)
+    response = instance.client.post(
+        "/v1/issuers", json={"state": "MEX", "name": "Consulate"}, headers=instance.auth
+    )
+    _assert_problem(response, 409, "a concurrent change got there first")
